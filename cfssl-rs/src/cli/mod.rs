@@ -1,0 +1,1 @@
+//! The `cfssl` command line: Go-style flags and one file per subcommand.

@@ -1,0 +1,96 @@
+//! The one error type of the library. Its `Display` is exactly what cfssl prints as the
+//! last line of a failed command: coded errors as `{"code":N,"message":"..."}`, the rest
+//! as plain text.
+
+use crate::gojson;
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum Error {
+    /// One of cfssl's typed errors (`code` = category + reason, see spec §0.5).
+    #[error("{}", coded_json(*.code, .message))]
+    Coded { code: u32, message: String },
+    /// Anything cfssl prints as plain text: I/O, JSON decoding, durations, usage mistakes.
+    #[error("{0}")]
+    Plain(String),
+}
+
+fn coded_json(code: u32, message: &str) -> String {
+    let mut out = format!("{{\"code\":{code},\"message\":");
+    gojson::write_string(&mut out, message);
+    out.push('}');
+    out
+}
+
+impl Error {
+    pub fn coded(code: u32, message: impl Into<String>) -> Self {
+        Error::Coded {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn plain(message: impl Into<String>) -> Self {
+        Error::Plain(message.into())
+    }
+
+    /// A failed file operation, worded as Go's `*PathError` (`open x: no such file or directory`).
+    pub fn io(op: &str, path: &str, err: &std::io::Error) -> Self {
+        Error::Plain(format!("{op} {path}: {}", go_errno_text(err)))
+    }
+
+    /// The message without the JSON wrapping, for errors that cfssl re-wraps in another code.
+    pub fn message(&self) -> String {
+        match self {
+            Error::Coded { message, .. } => message.clone(),
+            Error::Plain(m) => m.clone(),
+        }
+    }
+}
+
+/// Go prints the bare `strerror` text in lower case; Rust adds " (os error N)".
+pub fn go_errno_text(err: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match err.kind() {
+        NotFound => "no such file or directory".into(),
+        PermissionDenied => "permission denied".into(),
+        IsADirectory => "is a directory".into(),
+        NotADirectory => "not a directory".into(),
+        AlreadyExists => "file exists".into(),
+        _ => {
+            let s = err.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_lowercase(),
+                None => s,
+            }
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coded_errors_print_as_go_json() {
+        let e = Error::coded(2400, "invalid algorithm");
+        assert_eq!(
+            e.to_string(),
+            r#"{"code":2400,"message":"invalid algorithm"}"#
+        );
+        assert_eq!(
+            Error::coded(1, "a<b").to_string(),
+            r#"{"code":1,"message":"a\u003cb"}"#
+        );
+    }
+
+    #[test]
+    fn io_errors_read_like_go() {
+        let e = std::fs::read("/nonexistent/x").unwrap_err();
+        assert_eq!(
+            Error::io("open", "x", &e).to_string(),
+            "open x: no such file or directory"
+        );
+    }
+}

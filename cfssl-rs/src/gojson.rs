@@ -1,0 +1,623 @@
+//! JSON as Go's `encoding/json` reads and writes it.
+//!
+//! cfssl users see Go's decoder messages (`unexpected end of JSON input`,
+//! `invalid character 'x' looking for beginning of value`, `json: cannot unmarshal ...`)
+//! and the golden corpus pins them, so the scanner below reproduces Go's error texts.
+//! Values keep numbers as their source text so that integer fields can reject `2048.0`
+//! exactly as Go does, and objects keep every key in order so that Go's
+//! "case-insensitive, last one wins" field matching can be applied by the decoders.
+
+use std::fmt::Write as _;
+
+/// Nesting deeper than this is refused: Go's own limit is 10000; ours keeps the
+/// recursive parser far away from the stack's end.
+const MAX_DEPTH: usize = 512;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// The number exactly as written in the input.
+    Number(String),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// Go's name for the JSON kind, as used in `json: cannot unmarshal <kind> into ...`.
+    pub fn go_kind(&self) -> String {
+        match self {
+            Value::Null => "null".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Number(n) => format!("number {n}"),
+            Value::String(_) => "string".into(),
+            Value::Array(_) => "array".into(),
+            Value::Object(_) => "object".into(),
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&[(String, Value)]> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// All values whose key matches `name` the way Go matches struct fields
+    /// (exact or case-insensitive), in input order; the last one is the one Go keeps.
+    pub fn fields<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a Value> + use<'a, 'n> {
+        self.as_object()
+            .unwrap_or(&[])
+            .iter()
+            .filter(move |(k, _)| go_equal_fold(k, name))
+            .map(|(_, v)| v)
+    }
+
+    /// The value Go would keep for field `name`, if the key is present.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.fields(name).last()
+    }
+}
+
+/// Go's `strings.EqualFold` also folds a few non-ASCII letters onto ASCII ones
+/// (the Kelvin sign onto `k`, the long s onto `s`).
+fn go_equal_fold(a: &str, b: &str) -> bool {
+    let fold = |c: char| match c {
+        '\u{212A}' => 'k',
+        '\u{017F}' => 's',
+        c => c.to_ascii_lowercase(),
+    };
+    a.chars().count() == b.chars().count()
+        && a.chars().zip(b.chars()).all(|(x, y)| fold(x) == fold(y))
+}
+
+/// A type mismatch, rendered as Go's `UnmarshalTypeError`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeError {
+    pub value: String,
+    pub struct_name: String,
+    pub field: String,
+    pub go_type: String,
+}
+
+impl std::fmt::Display for TypeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            write!(
+                f,
+                "json: cannot unmarshal {} into Go value of type {}",
+                self.value, self.go_type
+            )
+        } else {
+            write!(
+                f,
+                "json: cannot unmarshal {} into Go struct field {}.{} of type {}",
+                self.value, self.struct_name, self.field, self.go_type
+            )
+        }
+    }
+}
+
+/// Go's decoder keeps going after a type mismatch and reports the first one at the end;
+/// decoders thread one of these through so they can do the same.
+#[derive(Debug, Default)]
+pub struct TypeErrors(pub Option<TypeError>);
+
+impl TypeErrors {
+    pub fn record(&mut self, value: &Value, struct_name: &str, field: &str, go_type: &str) {
+        if self.0.is_none() {
+            self.0 = Some(TypeError {
+                value: value.go_kind(),
+                struct_name: struct_name.into(),
+                field: field.into(),
+                go_type: go_type.into(),
+            });
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), TypeError> {
+        match self.0 {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// A string field: `null` leaves it unset, anything but a string is a mismatch.
+    pub fn string(&mut self, v: &Value, st: &str, field: &str) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => {
+                self.record(other, st, field, "string");
+                None
+            }
+        }
+    }
+
+    pub fn bool(&mut self, v: &Value, st: &str, field: &str) -> Option<bool> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            Value::Null => None,
+            other => {
+                self.record(other, st, field, "bool");
+                None
+            }
+        }
+    }
+
+    /// An `int` field (64-bit, as on the platforms cfssl ships for).
+    pub fn int(&mut self, v: &Value, st: &str, field: &str) -> Option<i64> {
+        match v {
+            Value::Number(n) => match n.parse::<i64>() {
+                Ok(i) => Some(i),
+                Err(_) => {
+                    self.record(v, st, field, "int");
+                    None
+                }
+            },
+            Value::Null => None,
+            other => {
+                self.record(other, st, field, "int");
+                None
+            }
+        }
+    }
+
+    /// A `[]string` field; a non-string element is reported against the same field.
+    pub fn strings(&mut self, v: &Value, st: &str, field: &str) -> Option<Vec<String>> {
+        match v {
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|item| match item {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Null => Some(String::new()),
+                        other => {
+                            self.record(other, st, field, "string");
+                            None
+                        }
+                    })
+                    .collect(),
+            ),
+            Value::Null => None,
+            other => {
+                self.record(other, st, field, "[]string");
+                None
+            }
+        }
+    }
+}
+
+/// Parses `input` the way `json.Unmarshal` does, with Go's syntax error texts.
+pub fn parse(input: &[u8]) -> Result<Value, String> {
+    let mut p = Parser {
+        s: input,
+        i: 0,
+        depth: 0,
+    };
+    p.skip_ws();
+    let v = p.value()?;
+    p.skip_ws();
+    if p.i < p.s.len() {
+        return Err(p.invalid("after top-level value"));
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+    depth: usize,
+}
+
+const EOF: &str = "unexpected end of JSON input";
+
+impl Parser<'_> {
+    fn skip_ws(&mut self) {
+        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn invalid(&self, context: &str) -> String {
+        format!(
+            "invalid character {} {}",
+            quote_char(self.s, self.i),
+            context
+        )
+    }
+
+    fn value(&mut self) -> Result<Value, String> {
+        match self.peek() {
+            None => Err(EOF.into()),
+            Some(b'{') => self.nested(Self::object),
+            Some(b'[') => self.nested(Self::array),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b't') => self.literal(b"true", Value::Bool(true)),
+            Some(b'f') => self.literal(b"false", Value::Bool(false)),
+            Some(b'n') => self.literal(b"null", Value::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.invalid("looking for beginning of value")),
+        }
+    }
+
+    fn nested(&mut self, f: fn(&mut Self) -> Result<Value, String>) -> Result<Value, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!(
+                "exceeded max depth of {MAX_DEPTH} nested objects or arrays"
+            ));
+        }
+        let v = f(self);
+        self.depth -= 1;
+        v
+    }
+
+    fn object(&mut self) -> Result<Value, String> {
+        self.i += 1;
+        let mut out = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(Value::Object(out));
+        }
+        loop {
+            match self.peek() {
+                None => return Err(EOF.into()),
+                Some(b'"') => {}
+                Some(_) => return Err(self.invalid("looking for beginning of object key string")),
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            match self.peek() {
+                None => return Err(EOF.into()),
+                Some(b':') => self.i += 1,
+                Some(_) => return Err(self.invalid("after object key")),
+            }
+            self.skip_ws();
+            let v = self.value()?;
+            out.push((key, v));
+            self.skip_ws();
+            match self.peek() {
+                None => return Err(EOF.into()),
+                Some(b',') => {
+                    self.i += 1;
+                    self.skip_ws();
+                }
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(Value::Object(out));
+                }
+                Some(_) => return Err(self.invalid("after object key:value pair")),
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<Value, String> {
+        self.i += 1;
+        let mut out = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(Value::Array(out));
+        }
+        loop {
+            out.push(self.value()?);
+            self.skip_ws();
+            match self.peek() {
+                None => return Err(EOF.into()),
+                Some(b',') => {
+                    self.i += 1;
+                    self.skip_ws();
+                }
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(Value::Array(out));
+                }
+                Some(_) => return Err(self.invalid("after array element")),
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], v: Value) -> Result<Value, String> {
+        for (k, &want) in word.iter().enumerate() {
+            match self.peek() {
+                None => return Err(EOF.into()),
+                Some(c) if c == want => self.i += 1,
+                Some(_) => {
+                    let ctx = format!(
+                        "in literal {} (expecting '{}')",
+                        std::str::from_utf8(word).unwrap_or_default(),
+                        word[k] as char
+                    );
+                    return Err(self.invalid(&ctx));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    fn number(&mut self) -> Result<Value, String> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            None => return Err(EOF.into()),
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            Some(_) => return Err(self.invalid("in numeric literal")),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            match self.peek() {
+                None => return Err(EOF.into()),
+                Some(b'0'..=b'9') => self.digits(),
+                Some(_) => return Err(self.invalid("after decimal point in numeric literal")),
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            match self.peek() {
+                None => return Err(EOF.into()),
+                Some(b'0'..=b'9') => self.digits(),
+                Some(_) => return Err(self.invalid("in exponent of numeric literal")),
+            }
+        }
+        Ok(Value::Number(
+            String::from_utf8_lossy(&self.s[start..self.i]).into_owned(),
+        ))
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let mut n = 0u32;
+        for _ in 0..4 {
+            let c = self.peek().ok_or_else(|| EOF.to_string())?;
+            let d = (c as char)
+                .to_digit(16)
+                .ok_or_else(|| self.invalid("in \\u hexadecimal character escape"))?;
+            n = n * 16 + d;
+            self.i += 1;
+        }
+        Ok(n)
+    }
+
+    /// Go replaces invalid UTF-8 and unpaired surrogates with U+FFFD instead of failing.
+    fn string(&mut self) -> Result<String, String> {
+        self.i += 1;
+        let mut raw: Vec<u8> = Vec::new();
+        loop {
+            let c = self.peek().ok_or_else(|| EOF.to_string())?;
+            match c {
+                b'"' => {
+                    self.i += 1;
+                    return Ok(String::from_utf8_lossy(&raw).into_owned());
+                }
+                b'\\' => {
+                    self.i += 1;
+                    let e = self.peek().ok_or_else(|| EOF.to_string())?;
+                    let simple = match e {
+                        b'"' => Some(b'"'),
+                        b'\\' => Some(b'\\'),
+                        b'/' => Some(b'/'),
+                        b'b' => Some(8),
+                        b'f' => Some(12),
+                        b'n' => Some(b'\n'),
+                        b'r' => Some(b'\r'),
+                        b't' => Some(b'\t'),
+                        b'u' => None,
+                        _ => return Err(self.invalid("in string escape code")),
+                    };
+                    self.i += 1;
+                    if let Some(b) = simple {
+                        raw.push(b);
+                        continue;
+                    }
+                    let first = self.hex4()?;
+                    let ch = if (0xD800..0xDC00).contains(&first)
+                        && self.s.get(self.i..self.i + 2) == Some(b"\\u")
+                    {
+                        let save = self.i;
+                        self.i += 2;
+                        let second = self.hex4()?;
+                        if (0xDC00..0xE000).contains(&second) {
+                            char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+                        } else {
+                            self.i = save;
+                            None
+                        }
+                    } else {
+                        char::from_u32(first)
+                    };
+                    let mut buf = [0u8; 4];
+                    raw.extend_from_slice(
+                        ch.unwrap_or('\u{FFFD}').encode_utf8(&mut buf).as_bytes(),
+                    );
+                }
+                0..=0x1f => return Err(self.invalid("in string literal")),
+                _ => {
+                    raw.push(c);
+                    self.i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Go's `quoteChar`: the offending byte as a quoted rune.
+fn quote_char(s: &[u8], i: usize) -> String {
+    let rest = &s[i..];
+    let c = match std::str::from_utf8(&rest[..rest.len().min(4)]) {
+        Ok(t) => t.chars().next(),
+        Err(e) if e.valid_up_to() > 0 => std::str::from_utf8(&rest[..e.valid_up_to()])
+            .ok()
+            .and_then(|t| t.chars().next()),
+        Err(_) => None,
+    }
+    .unwrap_or('\u{FFFD}');
+    match c {
+        '\'' => r"'\''".into(),
+        '"' => "'\"'".into(),
+        c => {
+            let q = go_quote_rune(c);
+            format!("'{q}'")
+        }
+    }
+}
+
+fn go_quote_rune(c: char) -> String {
+    match c {
+        '\x07' => r"\a".into(),
+        '\x08' => r"\b".into(),
+        '\x0c' => r"\f".into(),
+        '\n' => r"\n".into(),
+        '\r' => r"\r".into(),
+        '\t' => r"\t".into(),
+        '\x0b' => r"\v".into(),
+        '\\' => r"\\".into(),
+        c if (c as u32) < 0x20 || c == '\x7f' => format!("\\x{:02x}", c as u32),
+        c => c.to_string(),
+    }
+}
+
+/// Appends `s` as a JSON string the way Go's encoder writes it, HTML-safe escaping included.
+pub fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A compact JSON object of string values with sorted keys plus one newline: cfssl's
+/// result line (`{"cert":...,"csr":...,"key":...}`).
+pub fn string_map_line(pairs: &[(&str, &str)]) -> String {
+    let mut sorted: Vec<_> = pairs.to_vec();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::from("{");
+    for (i, (k, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(&mut out, k);
+        out.push(':');
+        write_string(&mut out, v);
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(s: &str) -> String {
+        parse(s.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn go_syntax_errors() {
+        assert_eq!(err(""), "unexpected end of JSON input");
+        assert_eq!(err("{\"CN\": \"x\""), "unexpected end of JSON input");
+        assert_eq!(
+            err("CN"),
+            "invalid character 'C' looking for beginning of value"
+        );
+        assert_eq!(
+            err("this"),
+            "invalid character 'h' in literal true (expecting 'r')"
+        );
+        assert_eq!(
+            err("{bad}"),
+            "invalid character 'b' looking for beginning of object key string"
+        );
+        assert_eq!(
+            err("{} true"),
+            "invalid character 't' after top-level value"
+        );
+        assert_eq!(err("[1 2]"), "invalid character '2' after array element");
+        assert_eq!(err("{\"a\" 1}"), "invalid character '1' after object key");
+        assert_eq!(
+            err("{\"a\":1 \"b\"}"),
+            "invalid character '\"' after object key:value pair"
+        );
+        assert_eq!(err("\"a\nb\""), "invalid character '\\n' in string literal");
+        assert_eq!(
+            err("'x'"),
+            "invalid character '\\'' looking for beginning of value"
+        );
+        assert_eq!(
+            err("1.x"),
+            "invalid character 'x' after decimal point in numeric literal"
+        );
+    }
+
+    #[test]
+    fn values_keep_order_and_number_text() {
+        let v = parse(br#"{"CN":"a","cn":"b","size":2048.0}"#).unwrap();
+        assert_eq!(v.field("Cn"), Some(&Value::String("b".into())));
+        assert_eq!(v.field("size"), Some(&Value::Number("2048.0".into())));
+        let mut te = TypeErrors::default();
+        assert_eq!(
+            te.int(v.field("size").unwrap(), "KeyRequest", "key.size"),
+            None
+        );
+        assert_eq!(
+            te.into_result().unwrap_err().to_string(),
+            "json: cannot unmarshal number 2048.0 into Go struct field KeyRequest.key.size of type int"
+        );
+    }
+
+    #[test]
+    fn surrogates_and_escapes() {
+        assert_eq!(
+            parse(br#""\ud83d\ude00\u00e9""#).unwrap(),
+            Value::String("😀é".into())
+        );
+        assert_eq!(
+            parse(br#""\ud800x""#).unwrap(),
+            Value::String("\u{FFFD}x".into())
+        );
+    }
+
+    #[test]
+    fn go_string_escaping() {
+        let mut s = String::new();
+        write_string(&mut s, "a<b>&\"\\\n\u{1}é\u{2028}");
+        assert_eq!(s, r#""a\u003cb\u003e\u0026\"\\\n\u0001é\u2028""#);
+        assert_eq!(
+            string_map_line(&[("key", "k"), ("cert", "c")]),
+            "{\"cert\":\"c\",\"key\":\"k\"}\n"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! cfssl-rs: Cloudflare's cfssl certificate toolkit, rebuilt in Rust.
+//!
+//! One module per cfssl concept; see the README's architecture section for the flow.
+
+pub mod cli;
+pub mod error;
+pub mod gojson;
+pub mod log;
+pub mod output;
+
+pub use error::{Error, Result};
