@@ -9,3 +9,6 @@ pub mod log;
 pub mod output;
 
 pub use error::{Error, Result};
+pub mod asn1;
+pub mod keys;
+pub mod pemfile;

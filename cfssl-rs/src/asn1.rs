@@ -1,0 +1,128 @@
+//! The few DER building blocks the certificate and CSR encoders need.
+//!
+//! cfssl's output is pinned byte for byte (attribute order, string types, multi-valued
+//! RDNs, extension order, issuer bytes copied verbatim), which the high-level X.509
+//! builders cannot express; writing TLVs directly keeps every byte visible.
+
+pub const SEQUENCE: u8 = 0x30;
+pub const SET: u8 = 0x31;
+pub const INTEGER: u8 = 0x02;
+pub const BIT_STRING: u8 = 0x03;
+pub const OCTET_STRING: u8 = 0x04;
+pub const NULL: u8 = 0x05;
+pub const OID: u8 = 0x06;
+pub const BOOLEAN: u8 = 0x01;
+pub const UTF8_STRING: u8 = 0x0c;
+pub const PRINTABLE_STRING: u8 = 0x13;
+pub const IA5_STRING: u8 = 0x16;
+pub const UTC_TIME: u8 = 0x17;
+pub const GENERALIZED_TIME: u8 = 0x18;
+
+/// One TLV with a definite length.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    out.push(tag);
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes = n.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+pub fn seq(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(SEQUENCE, &parts.concat())
+}
+
+/// A non-negative INTEGER from big-endian magnitude bytes, minimally encoded.
+pub fn uint(magnitude: &[u8]) -> Vec<u8> {
+    let skip = magnitude.iter().take_while(|&&b| b == 0).count();
+    let mut m = magnitude[skip..].to_vec();
+    if m.is_empty() || m[0] & 0x80 != 0 {
+        m.insert(0, 0);
+    }
+    tlv(INTEGER, &m)
+}
+
+/// A signed INTEGER, minimally encoded.
+pub fn int(v: i64) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let mut start = 0;
+    while start < 7 {
+        let (b, next) = (bytes[start], bytes[start + 1]);
+        if (b == 0 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0) {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    tlv(INTEGER, &bytes[start..])
+}
+
+pub fn bool_true() -> Vec<u8> {
+    vec![BOOLEAN, 1, 0xff]
+}
+
+/// A BIT STRING with no unused bits.
+pub fn bit_string(bytes: &[u8]) -> Vec<u8> {
+    let mut c = Vec::with_capacity(bytes.len() + 1);
+    c.push(0);
+    c.extend_from_slice(bytes);
+    tlv(BIT_STRING, &c)
+}
+
+pub fn octet_string(bytes: &[u8]) -> Vec<u8> {
+    tlv(OCTET_STRING, bytes)
+}
+
+/// The DER of a dotted OID such as `2.5.29.15`; `None` when it is not a valid OID.
+pub fn oid(dotted: &str) -> Option<Vec<u8>> {
+    let parsed = der::asn1::ObjectIdentifier::new(dotted).ok()?;
+    Some(tlv(OID, parsed.as_bytes()))
+}
+
+/// A SET OF whose members are sorted by their encodings, as DER requires.
+pub fn set_of(mut members: Vec<Vec<u8>>) -> Vec<u8> {
+    members.sort();
+    tlv(SET, &members.concat())
+}
+
+/// One Extension: `SEQUENCE { extnID, critical DEFAULT FALSE, extnValue OCTET STRING }`.
+pub fn extension(oid_der: &[u8], critical: bool, value: &[u8]) -> Vec<u8> {
+    if critical {
+        seq(&[oid_der, &bool_true(), &octet_string(value)])
+    } else {
+        seq(&[oid_der, &octet_string(value)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_minimal() {
+        assert_eq!(int(0), vec![2, 1, 0]);
+        assert_eq!(int(128), vec![2, 2, 0, 128]);
+        assert_eq!(int(-1), vec![2, 1, 0xff]);
+        assert_eq!(uint(&[0, 0, 0x80]), vec![2, 2, 0, 0x80]);
+        assert_eq!(uint(&[0, 1]), vec![2, 1, 1]);
+    }
+
+    #[test]
+    fn long_lengths() {
+        let t = tlv(OCTET_STRING, &[0u8; 300]);
+        assert_eq!(&t[..4], &[4, 0x82, 1, 44]);
+    }
+
+    #[test]
+    fn oids() {
+        assert_eq!(oid("2.5.29.15").unwrap(), vec![6, 3, 0x55, 0x1d, 0x0f]);
+        assert!(oid("1.2.abc").is_none());
+    }
+}
