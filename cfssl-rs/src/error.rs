@@ -12,6 +12,10 @@ pub enum Error {
     /// Anything cfssl prints as plain text: I/O, JSON decoding, durations, usage mistakes.
     #[error("{0}")]
     Plain(String),
+    /// Where cfssl 1.6.5 dies with a Go panic (exit status 2) we print a clear message
+    /// instead and keep the status, so scripts see the same outcome.
+    #[error("{0}")]
+    Abort(String),
 }
 
 fn coded_json(code: u32, message: &str) -> String {
@@ -33,6 +37,18 @@ impl Error {
         Error::Plain(message.into())
     }
 
+    pub fn abort(message: impl Into<String>) -> Self {
+        Error::Abort(message.into())
+    }
+
+    /// The exit status cfssl uses for this failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Abort(_) => 2,
+            _ => 1,
+        }
+    }
+
     /// A failed file operation, worded as Go's `*PathError` (`open x: no such file or directory`).
     pub fn io(op: &str, path: &str, err: &std::io::Error) -> Self {
         Error::Plain(format!("{op} {path}: {}", go_errno_text(err)))
@@ -42,7 +58,7 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Error::Coded { message, .. } => message.clone(),
-            Error::Plain(m) => m.clone(),
+            Error::Plain(m) | Error::Abort(m) => m.clone(),
         }
     }
 }

@@ -1,0 +1,589 @@
+//! The CSR request JSON (`{"CN": ..., "names": [...], "hosts": [...], "key": ...}`), the
+//! subject it describes, and the PKCS#10 request cfssl emits for it.
+
+use crate::asn1;
+use crate::error::{Error, Result};
+use crate::gojson::{self, TypeErrors, Value};
+use crate::hosts;
+use crate::keys::PrivateKey;
+
+pub const OID_EMAIL: &str = "1.2.840.113549.1.9.1";
+const OID_SAN: &str = "2.5.29.17";
+const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+/// cfssl's DelegationUsage extension (for TLS delegated credentials).
+const OID_DELEGATION_USAGE: &str = "1.3.6.1.4.1.44363.44";
+const OID_EXTENSION_REQUEST: &str = "1.2.840.113549.1.9.14";
+
+/// One entry of `names`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Name {
+    pub c: String,
+    pub st: String,
+    pub l: String,
+    pub o: String,
+    pub ou: String,
+    pub e: String,
+    /// `{"<dotted OID>": "<value>"}` pairs, in input order.
+    pub oid: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRequest {
+    pub algo: String,
+    pub size: i64,
+}
+
+/// The `ca` section of an initca request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaConfig {
+    pub pathlen: i64,
+    pub pathlenzero: bool,
+    pub expiry: String,
+    pub backdate: String,
+}
+
+/// A raw extension placed into the CSR (`{"id": [..], "critical": .., "value": "<b64>"}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawExtension {
+    pub oid_der: Vec<u8>,
+    pub critical: bool,
+    pub value: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub cn: String,
+    pub names: Vec<Name>,
+    pub hosts: Vec<String>,
+    pub key: KeyRequest,
+    pub ca: Option<CaConfig>,
+    pub serial_number: String,
+    pub crl_url: String,
+    pub delegation_enabled: bool,
+    pub extensions: Vec<RawExtension>,
+}
+
+impl Request {
+    /// Decodes request JSON with Go's rules: keys match case-insensitively, the last
+    /// duplicate wins, unknown keys are ignored, and the first type mismatch is reported
+    /// in Go's words once the whole document has been read.
+    pub fn parse(data: &[u8]) -> Result<Request> {
+        let v = gojson::parse(data).map_err(Error::plain)?;
+        let mut te = TypeErrors::default();
+        let mut req = Request {
+            cn: String::new(),
+            names: Vec::new(),
+            hosts: Vec::new(),
+            key: KeyRequest {
+                algo: "ecdsa".into(),
+                size: 256,
+            },
+            ca: None,
+            serial_number: String::new(),
+            crl_url: String::new(),
+            delegation_enabled: false,
+            extensions: Vec::new(),
+        };
+        let Some(fields) = v.as_object() else {
+            if v != Value::Null {
+                te.record(&v, "", "", "csr.CertificateRequest");
+            }
+            te.into_result().map_err(|e| Error::plain(e.to_string()))?;
+            return Ok(req);
+        };
+        const ST: &str = "CertificateRequest";
+        for (k, val) in fields {
+            let is = |name: &str| k.eq_ignore_ascii_case(name);
+            if is("CN") {
+                if let Some(s) = te.string(val, ST, "CN") {
+                    req.cn = s;
+                }
+            } else if is("hosts") {
+                req.hosts = te.strings(val, ST, "hosts").unwrap_or_default();
+            } else if is("serialnumber") {
+                if let Some(s) = te.string(val, ST, "serialnumber") {
+                    req.serial_number = s;
+                }
+            } else if is("crl_url") {
+                if let Some(s) = te.string(val, ST, "crl_url") {
+                    req.crl_url = s;
+                }
+            } else if is("delegation_enabled") {
+                if let Some(b) = te.bool(val, ST, "delegation_enabled") {
+                    req.delegation_enabled = b;
+                }
+            } else if is("names") {
+                req.names = decode_names(val, &mut te);
+            } else if is("key") {
+                decode_key(val, &mut req.key, &mut te);
+            } else if is("ca") {
+                match val {
+                    Value::Null => {}
+                    Value::Object(_) => {
+                        req.ca = Some(decode_ca(val, req.ca.take().unwrap_or_default(), &mut te))
+                    }
+                    other => te.record(other, ST, "ca", "csr.CAConfig"),
+                }
+            } else if is("extensions") {
+                req.extensions = decode_extensions(val, &mut te);
+            }
+        }
+        te.into_result().map_err(|e| Error::plain(e.to_string()))?;
+        Ok(req)
+    }
+
+    /// cfssl's initca subject check: a CN, or names that each carry a C/ST/L/O/OU.
+    pub fn has_subject_information(&self) -> bool {
+        if !self.cn.is_empty() {
+            return true;
+        }
+        !self.names.is_empty()
+            && self.names.iter().all(|n| {
+                [&n.c, &n.st, &n.l, &n.o, &n.ou]
+                    .iter()
+                    .any(|v| !v.trim().is_empty())
+            })
+    }
+
+    pub fn subject(&self) -> Result<Subject> {
+        let mut s = Subject {
+            cn: self.cn.clone(),
+            serial_number: self.serial_number.clone(),
+            ..Subject::default()
+        };
+        for n in &self.names {
+            let push = |list: &mut Vec<String>, v: &String| {
+                if !v.is_empty() {
+                    list.push(v.clone())
+                }
+            };
+            push(&mut s.country, &n.c);
+            push(&mut s.province, &n.st);
+            push(&mut s.locality, &n.l);
+            push(&mut s.organization, &n.o);
+            push(&mut s.organizational_unit, &n.ou);
+            for (oid, value) in &n.oid {
+                if asn1::oid(oid).is_none() {
+                    let part = oid
+                        .split('.')
+                        .find(|p| p.parse::<u64>().is_err())
+                        .unwrap_or(oid);
+                    return Err(Error::coded(9300, format!("invalid OID part {part}")));
+                }
+                s.extra.push((oid.clone(), value.clone()));
+            }
+            if !n.e.is_empty() {
+                s.extra.push((OID_EMAIL.into(), n.e.clone()));
+            }
+        }
+        Ok(s)
+    }
+}
+
+fn decode_names(v: &Value, te: &mut TypeErrors) -> Vec<Name> {
+    const ST: &str = "Name";
+    let items = match v {
+        Value::Array(items) => items,
+        Value::Null => return Vec::new(),
+        other => {
+            te.record(other, "CertificateRequest", "names", "[]csr.Name");
+            return Vec::new();
+        }
+    };
+    items
+        .iter()
+        .map(|item| {
+            let mut n = Name::default();
+            match item {
+                Value::Object(fields) => {
+                    for (k, val) in fields {
+                        let is = |name: &str| k.eq_ignore_ascii_case(name);
+                        let slot = if is("C") {
+                            Some((&mut n.c, "names.C"))
+                        } else if is("ST") {
+                            Some((&mut n.st, "names.ST"))
+                        } else if is("L") {
+                            Some((&mut n.l, "names.L"))
+                        } else if is("O") {
+                            Some((&mut n.o, "names.O"))
+                        } else if is("OU") {
+                            Some((&mut n.ou, "names.OU"))
+                        } else if is("E") {
+                            Some((&mut n.e, "names.E"))
+                        } else {
+                            None
+                        };
+                        if let Some((slot, path)) = slot {
+                            if let Some(s) = te.string(val, ST, path) {
+                                *slot = s;
+                            }
+                        } else if is("SerialNumber") {
+                            te.string(val, ST, "names.SerialNumber");
+                        } else if is("OID") {
+                            match val {
+                                Value::Object(pairs) => {
+                                    for (oid, value) in pairs {
+                                        if let Some(s) = te.string(value, ST, "names.OID") {
+                                            n.oid.retain(|(o, _)| o != oid);
+                                            n.oid.push((oid.clone(), s));
+                                        }
+                                    }
+                                }
+                                Value::Null => {}
+                                other => te.record(other, ST, "names.OID", "map[string]string"),
+                            }
+                        }
+                    }
+                }
+                Value::Null => {}
+                other => te.record(other, "CertificateRequest", "names", "csr.Name"),
+            }
+            n
+        })
+        .collect()
+}
+
+fn decode_key(v: &Value, key: &mut KeyRequest, te: &mut TypeErrors) {
+    const ST: &str = "KeyRequest";
+    match v {
+        Value::Object(fields) => {
+            for (k, val) in fields {
+                if k.eq_ignore_ascii_case("algo") {
+                    if let Some(s) = te.string(val, ST, "key.algo") {
+                        key.algo = s;
+                    }
+                } else if k.eq_ignore_ascii_case("size") {
+                    if let Some(i) = te.int(val, ST, "key.size") {
+                        key.size = i;
+                    }
+                }
+            }
+        }
+        Value::Null => {}
+        other => te.record(other, "CertificateRequest", "key", "csr.KeyRequest"),
+    }
+}
+
+fn decode_ca(v: &Value, mut ca: CaConfig, te: &mut TypeErrors) -> CaConfig {
+    const ST: &str = "CAConfig";
+    for (k, val) in v.as_object().unwrap_or(&[]) {
+        let is = |name: &str| k.eq_ignore_ascii_case(name);
+        if is("pathlen") {
+            if let Some(i) = te.int(val, ST, "ca.pathlen") {
+                ca.pathlen = i;
+            }
+        } else if is("pathlenzero") {
+            if let Some(b) = te.bool(val, ST, "ca.pathlenzero") {
+                ca.pathlenzero = b;
+            }
+        } else if is("expiry") {
+            if let Some(s) = te.string(val, ST, "ca.expiry") {
+                ca.expiry = s;
+            }
+        } else if is("backdate") {
+            if let Some(s) = te.string(val, ST, "ca.backdate") {
+                ca.backdate = s;
+            }
+        }
+    }
+    ca
+}
+
+fn decode_extensions(v: &Value, te: &mut TypeErrors) -> Vec<RawExtension> {
+    use base64::Engine as _;
+    const ST: &str = "Extension";
+    let items = match v {
+        Value::Array(items) => items,
+        Value::Null => return Vec::new(),
+        other => {
+            te.record(
+                other,
+                "CertificateRequest",
+                "extensions",
+                "[]pkix.Extension",
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let mut arcs: Vec<i64> = Vec::new();
+        let mut critical = false;
+        let mut value = Vec::new();
+        for (k, val) in item.as_object().unwrap_or(&[]) {
+            if k.eq_ignore_ascii_case("id") {
+                match val {
+                    Value::Array(ids) => {
+                        arcs = ids
+                            .iter()
+                            .filter_map(|i| te.int(i, ST, "extensions.Id"))
+                            .collect()
+                    }
+                    Value::Null => {}
+                    other => te.record(other, ST, "extensions.Id", "asn1.ObjectIdentifier"),
+                }
+            } else if k.eq_ignore_ascii_case("critical") {
+                critical = te.bool(val, ST, "extensions.Critical").unwrap_or(false);
+            } else if k.eq_ignore_ascii_case("value") {
+                if let Some(s) = te.string(val, ST, "extensions.Value") {
+                    match base64::engine::general_purpose::STANDARD.decode(s.as_bytes()) {
+                        Ok(b) => value = b,
+                        Err(_) => te.record(val, ST, "extensions.Value", "[]uint8"),
+                    }
+                }
+            }
+        }
+        let dotted = arcs
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(".");
+        out.push(RawExtension {
+            oid_der: asn1::oid(&dotted).unwrap_or_else(|| asn1::tlv(asn1::OID, &[])),
+            critical,
+            value,
+        });
+    }
+    out
+}
+
+/// A distinguished name in the shape of Go's `pkix.Name`, which fixes the RDN order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Subject {
+    pub country: Vec<String>,
+    pub province: Vec<String>,
+    pub locality: Vec<String>,
+    pub street_address: Vec<String>,
+    pub postal_code: Vec<String>,
+    pub organization: Vec<String>,
+    pub organizational_unit: Vec<String>,
+    pub cn: String,
+    pub serial_number: String,
+    /// Other attributes (emailAddress, custom OIDs), each its own RDN, in order.
+    pub extra: Vec<(String, String)>,
+}
+
+impl Subject {
+    /// The Name DER: C, ST, L, street, postalCode, O, OU, CN, serialNumber, then the extra
+    /// attributes. Several values of one type share one RDN; a type that also appears
+    /// among the extras is left to the extras (Go's rule).
+    pub fn to_der(&self) -> Vec<u8> {
+        let cn = if self.cn.is_empty() {
+            vec![]
+        } else {
+            vec![self.cn.clone()]
+        };
+        let serial = if self.serial_number.is_empty() {
+            vec![]
+        } else {
+            vec![self.serial_number.clone()]
+        };
+        let standard: [(&str, &Vec<String>); 9] = [
+            ("2.5.4.6", &self.country),
+            ("2.5.4.8", &self.province),
+            ("2.5.4.7", &self.locality),
+            ("2.5.4.9", &self.street_address),
+            ("2.5.4.17", &self.postal_code),
+            ("2.5.4.10", &self.organization),
+            ("2.5.4.11", &self.organizational_unit),
+            ("2.5.4.3", &cn),
+            ("2.5.4.5", &serial),
+        ];
+        let mut rdns = Vec::new();
+        for (oid, values) in standard {
+            if values.is_empty() || self.extra.iter().any(|(o, _)| o == oid) {
+                continue;
+            }
+            let oid_der = asn1::oid(oid).unwrap_or_default();
+            rdns.push(asn1::set_of(
+                values.iter().map(|v| attribute(&oid_der, v)).collect(),
+            ));
+        }
+        for (oid, value) in &self.extra {
+            if let Some(oid_der) = asn1::oid(oid) {
+                rdns.push(asn1::set_of(vec![attribute(&oid_der, value)]));
+            }
+        }
+        asn1::tlv(asn1::SEQUENCE, &rdns.concat())
+    }
+}
+
+/// Go marshals a string as PrintableString when every character allows it, else UTF8String.
+fn attribute(oid_der: &[u8], value: &str) -> Vec<u8> {
+    let printable = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " '()+,-./:=?".contains(c));
+    let tag = if printable {
+        asn1::PRINTABLE_STRING
+    } else {
+        asn1::UTF8_STRING
+    };
+    asn1::seq(&[oid_der, &asn1::tlv(tag, value.as_bytes())])
+}
+
+/// cfssl's pathlen rules (spec §2.6): `None` = unlimited.
+pub fn ca_path_len(pathlen: i64, pathlenzero: bool) -> Result<Option<u64>> {
+    match pathlen {
+        0 if pathlenzero => Ok(Some(0)),
+        0 | -1 => Ok(None),
+        n if n > 0 => Ok(Some(n as u64)),
+        _ => Err(Error::coded(
+            1000,
+            "x509: invalid MaxPathLen, must be greater or equal to -1",
+        )),
+    }
+}
+
+/// The basicConstraints value of a CA: `SEQUENCE { TRUE [, pathlen] }`.
+pub fn ca_basic_constraints(path_len: Option<u64>) -> Vec<u8> {
+    match path_len {
+        Some(n) => asn1::seq(&[&asn1::bool_true(), &asn1::int(n as i64)]),
+        None => asn1::seq(&[&asn1::bool_true()]),
+    }
+}
+
+/// The extensions cfssl requests in the CSR (spec §5), as DER Extension elements.
+pub fn requested_extensions(req: &Request, sans: &[hosts::San]) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let san_oid = asn1::oid(OID_SAN).unwrap_or_default();
+    let custom_san = req.extensions.iter().any(|e| e.oid_der == san_oid);
+    if !sans.is_empty() && !custom_san {
+        let value = hosts::general_names(sans).map_err(|name| {
+            Error::abort(format!(
+                "host {name:?} in \"hosts\" cannot be encoded: DNS names, emails and URIs must be ASCII (use the punycode form)"
+            ))
+        })?;
+        out.push(asn1::extension(&san_oid, false, &value));
+    }
+    if req.delegation_enabled {
+        out.push(asn1::extension(
+            &asn1::oid(OID_DELEGATION_USAGE).unwrap_or_default(),
+            false,
+            &[asn1::NULL, 0],
+        ));
+    } else if let Some(ca) = &req.ca {
+        let bc = ca_basic_constraints(ca_path_len(ca.pathlen, ca.pathlenzero)?);
+        out.push(asn1::extension(
+            &asn1::oid(OID_BASIC_CONSTRAINTS).unwrap_or_default(),
+            true,
+            &bc,
+        ));
+    }
+    for e in &req.extensions {
+        out.push(asn1::extension(&e.oid_der, e.critical, &e.value));
+    }
+    Ok(out)
+}
+
+/// A signed PKCS#10 request (DER) for `subject` and `key` asking for `extensions`.
+pub fn encode(subject_der: &[u8], key: &PrivateKey, extensions: &[Vec<u8>]) -> Result<Vec<u8>> {
+    let attributes = if extensions.is_empty() {
+        asn1::tlv(0xa0, &[])
+    } else {
+        let ext_seq = asn1::tlv(asn1::SEQUENCE, &extensions.concat());
+        let attr = asn1::seq(&[
+            &asn1::oid(OID_EXTENSION_REQUEST).unwrap_or_default(),
+            &asn1::tlv(asn1::SET, &ext_seq),
+        ]);
+        asn1::tlv(0xa0, &attr)
+    };
+    let info = asn1::seq(&[&asn1::int(0), subject_der, &key.spki_der(), &attributes]);
+    let signature = key.sign(&info)?;
+    Ok(asn1::seq(&[
+        &info,
+        &key.signature_algorithm_der(),
+        &asn1::bit_string(&signature),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x509_parser::prelude::FromDer;
+
+    #[test]
+    fn decoding_is_case_insensitive_and_last_wins() {
+        let r =
+            Request::parse(br#"{"cn":"a","CN":"b","HOSTS":["x"],"Key":{"ALGO":"rsa"}}"#).unwrap();
+        assert_eq!(r.cn, "b");
+        assert_eq!(r.hosts, vec!["x"]);
+        assert_eq!(
+            r.key,
+            KeyRequest {
+                algo: "rsa".into(),
+                size: 256
+            }
+        );
+    }
+
+    #[test]
+    fn type_errors_read_like_go() {
+        let e = Request::parse(br#"{"hosts":"x"}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "json: cannot unmarshal string into Go struct field CertificateRequest.hosts of type []string"
+        );
+        let e = Request::parse(br#"{"key":{"size":"2048"}}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "json: cannot unmarshal string into Go struct field KeyRequest.key.size of type int"
+        );
+    }
+
+    #[test]
+    fn dn_order_types_and_multi_valued_rdns() {
+        let r = Request::parse(
+            br#"{"CN":"*.x","names":[{"O":"Alphabet Company","C":"US"},{"O":"Zeta","C":"DE"},{"O":"Beta","E":"a@b.c"}]}"#,
+        )
+        .unwrap();
+        let der = r.subject().unwrap().to_der();
+        let (_, name) = x509_parser::x509::X509Name::from_der(&der).unwrap();
+        let rdns: Vec<Vec<String>> = name
+            .iter()
+            .map(|rdn| {
+                rdn.iter()
+                    .map(|a| format!("{}={}", a.attr_type(), a.as_str().unwrap_or("?")))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(rdns[0], vec!["2.5.4.6=DE", "2.5.4.6=US"]);
+        assert_eq!(
+            rdns[1],
+            vec![
+                "2.5.4.10=Beta",
+                "2.5.4.10=Zeta",
+                "2.5.4.10=Alphabet Company"
+            ]
+        );
+        assert_eq!(rdns[2], vec!["2.5.4.3=*.x"]);
+        assert_eq!(rdns[3], vec!["1.2.840.113549.1.9.1=a@b.c"]);
+        let cn_tag = name.iter_common_name().next().unwrap().attr_value().tag();
+        assert_eq!(cn_tag.0, asn1::UTF8_STRING as u32);
+    }
+
+    #[test]
+    fn extra_oid_replaces_standard_attribute() {
+        let r = Request::parse(br#"{"CN":"a","names":[{"OID":{"2.5.4.3":"dup"}}]}"#).unwrap();
+        let der = r.subject().unwrap().to_der();
+        let (_, name) = x509_parser::x509::X509Name::from_der(&der).unwrap();
+        assert_eq!(name.to_string(), "CN=dup");
+    }
+
+    #[test]
+    fn bad_oid_is_cfssl_error() {
+        let r = Request::parse(br#"{"names":[{"OID":{"1.2.abc":"x"}}]}"#).unwrap();
+        assert_eq!(
+            r.subject().unwrap_err().to_string(),
+            r#"{"code":9300,"message":"invalid OID part abc"}"#
+        );
+    }
+
+    #[test]
+    fn pathlen_rules() {
+        assert_eq!(ca_path_len(0, false).unwrap(), None);
+        assert_eq!(ca_path_len(0, true).unwrap(), Some(0));
+        assert_eq!(ca_path_len(3, true).unwrap(), Some(3));
+        assert_eq!(ca_path_len(-1, true).unwrap(), None);
+        assert!(ca_path_len(-2, false).is_err());
+    }
+}

@@ -1,0 +1,291 @@
+//! Turning a request into a certificate the way cfssl's local signer does: serial,
+//! validity, subject, extensions in Go's order, issuer bytes copied from the CA, and the
+//! signature made with the CA key.
+
+use crate::asn1;
+use crate::csr::RawExtension;
+use crate::error::{Error, Result};
+use crate::hosts::{self, San};
+use crate::keys::PrivateKey;
+use chrono::{DateTime, Datelike, Utc};
+use sha1::{Digest, Sha1};
+
+const OID_KEY_USAGE: &str = "2.5.29.15";
+const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
+const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+const OID_SKI: &str = "2.5.29.14";
+const OID_AKI: &str = "2.5.29.35";
+const OID_AIA: &str = "1.3.6.1.5.5.7.1.1";
+const OID_SAN: &str = "2.5.29.17";
+const OID_CRL_DP: &str = "2.5.29.31";
+const OID_OCSP: &str = "1.3.6.1.5.5.7.48.1";
+const OID_CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
+
+/// Everything that goes into one certificate, already decided by policy.
+#[derive(Debug, Clone, Default)]
+pub struct Template {
+    /// Big-endian magnitude of the (positive) serial number.
+    pub serial: Vec<u8>,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    pub subject_der: Vec<u8>,
+    pub spki_der: Vec<u8>,
+    /// X.509 KeyUsage bits, bit 0 = digitalSignature … bit 8 = decipherOnly.
+    pub key_usage: u16,
+    /// Dotted EKU OIDs in profile order, duplicates kept.
+    pub ext_key_usage: Vec<String>,
+    pub is_ca: bool,
+    pub path_len: Option<u64>,
+    pub sans: Vec<San>,
+    pub ocsp_url: String,
+    pub issuer_urls: Vec<String>,
+    pub crl_url: String,
+    /// Extensions appended after the standard ones, in order: CSR-copied extensions,
+    /// certificatePolicies, OCSP no-check. One with a standard extension's OID replaces it.
+    pub extra_extensions: Vec<RawExtension>,
+}
+
+/// The CA side of a signature.
+pub struct Issuer<'a> {
+    /// The CA certificate's subject, byte for byte; it becomes the issuer field.
+    pub subject_der: &'a [u8],
+    /// The CA certificate's subjectKeyIdentifier, if it has one.
+    pub key_id: Option<&'a [u8]>,
+    pub key: &'a PrivateKey,
+}
+
+/// cfssl's serial: 20 random bytes with the top bit cleared, so always positive.
+pub fn random_serial() -> Vec<u8> {
+    use rand::RngCore;
+    let mut b = vec![0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b[0] &= 0x7f;
+    b
+}
+
+/// The serial number in decimal, as cfssl logs it.
+pub fn serial_decimal(magnitude: &[u8]) -> String {
+    let mut digits: Vec<u8> = vec![0];
+    for &byte in magnitude {
+        let mut carry = byte as u32;
+        for d in digits.iter_mut() {
+            let v = *d as u32 * 256 + carry;
+            *d = (v % 10) as u8;
+            carry = v / 10;
+        }
+        while carry > 0 {
+            digits.push((carry % 10) as u8);
+            carry /= 10;
+        }
+    }
+    digits.iter().rev().map(|d| (b'0' + d) as char).collect()
+}
+
+/// RFC 5280 method 1: SHA-1 over the subjectPublicKey BIT STRING contents.
+pub fn key_id(spki_der: &[u8]) -> Result<Vec<u8>> {
+    use x509_parser::prelude::FromDer;
+    let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
+        .map_err(|e| Error::coded(1000, format!("x509: malformed public key: {e}")))?;
+    Ok(Sha1::digest(&spki.subject_public_key.data).to_vec())
+}
+
+/// Go writes UTCTime up to 2049 and GeneralizedTime from 2050 on.
+fn time(t: &DateTime<Utc>) -> Vec<u8> {
+    if (1950..2050).contains(&t.year()) {
+        asn1::tlv(
+            asn1::UTC_TIME,
+            t.format("%y%m%d%H%M%SZ").to_string().as_bytes(),
+        )
+    } else {
+        asn1::tlv(
+            asn1::GENERALIZED_TIME,
+            t.format("%Y%m%d%H%M%SZ").to_string().as_bytes(),
+        )
+    }
+}
+
+/// KeyUsage as Go marshals it: a BIT STRING trimmed of trailing zero bits.
+pub fn key_usage_value(bits: u16) -> Vec<u8> {
+    let mut bytes = vec![
+        (bits as u8).reverse_bits(),
+        ((bits >> 8) as u8).reverse_bits(),
+    ];
+    if bytes[1] == 0 {
+        bytes.truncate(1);
+    }
+    let last = *bytes.last().unwrap_or(&0);
+    let unused = if last == 0 {
+        0
+    } else {
+        last.trailing_zeros() as u8
+    };
+    let mut content = vec![unused];
+    content.extend_from_slice(&bytes);
+    asn1::tlv(asn1::BIT_STRING, &content)
+}
+
+fn oid(dotted: &str) -> Vec<u8> {
+    asn1::oid(dotted).unwrap_or_default()
+}
+
+/// The extensions in the order Go's x509 writes them (spec §4.4).
+fn extensions(t: &Template, issuer: &Issuer, self_signed: bool) -> Result<Vec<u8>> {
+    let wanted = |o: &str| !t.extra_extensions.iter().any(|e| e.oid_der == oid(o));
+    let mut out: Vec<Vec<u8>> = Vec::new();
+
+    if t.key_usage != 0 && wanted(OID_KEY_USAGE) {
+        out.push(asn1::extension(
+            &oid(OID_KEY_USAGE),
+            true,
+            &key_usage_value(t.key_usage),
+        ));
+    }
+    if !t.ext_key_usage.is_empty() && wanted(OID_EXT_KEY_USAGE) {
+        let oids: Vec<u8> = t.ext_key_usage.iter().flat_map(|o| oid(o)).collect();
+        out.push(asn1::extension(
+            &oid(OID_EXT_KEY_USAGE),
+            false,
+            &asn1::tlv(asn1::SEQUENCE, &oids),
+        ));
+    }
+    if wanted(OID_BASIC_CONSTRAINTS) {
+        let bc = if t.is_ca {
+            crate::csr::ca_basic_constraints(t.path_len)
+        } else {
+            asn1::seq(&[])
+        };
+        out.push(asn1::extension(&oid(OID_BASIC_CONSTRAINTS), true, &bc));
+    }
+    if wanted(OID_SKI) {
+        out.push(asn1::extension(
+            &oid(OID_SKI),
+            false,
+            &asn1::octet_string(&key_id(&t.spki_der)?),
+        ));
+    }
+    if let Some(kid) = issuer
+        .key_id
+        .filter(|_| !self_signed && t.subject_der != issuer.subject_der)
+    {
+        if wanted(OID_AKI) {
+            out.push(asn1::extension(
+                &oid(OID_AKI),
+                false,
+                &asn1::seq(&[&asn1::tlv(0x80, kid)]),
+            ));
+        }
+    }
+    if (!t.ocsp_url.is_empty() || !t.issuer_urls.is_empty()) && wanted(OID_AIA) {
+        let mut access = Vec::new();
+        if !t.ocsp_url.is_empty() {
+            access.push(asn1::seq(&[
+                &oid(OID_OCSP),
+                &asn1::tlv(0x86, t.ocsp_url.as_bytes()),
+            ]));
+        }
+        for url in &t.issuer_urls {
+            access.push(asn1::seq(&[
+                &oid(OID_CA_ISSUERS),
+                &asn1::tlv(0x86, url.as_bytes()),
+            ]));
+        }
+        out.push(asn1::extension(
+            &oid(OID_AIA),
+            false,
+            &asn1::tlv(asn1::SEQUENCE, &access.concat()),
+        ));
+    }
+    let sans: Vec<San> = if t.is_ca {
+        t.sans
+            .iter()
+            .filter(|s| matches!(s, San::Ip(_)))
+            .cloned()
+            .collect()
+    } else {
+        t.sans.clone()
+    };
+    if !sans.is_empty() && wanted(OID_SAN) {
+        let value = hosts::general_names(&sans).map_err(|name| {
+            Error::abort(format!(
+                "host {name:?} cannot be encoded: names must be ASCII"
+            ))
+        })?;
+        let subject_empty = t.subject_der == [asn1::SEQUENCE, 0];
+        out.push(asn1::extension(&oid(OID_SAN), subject_empty, &value));
+    }
+    if !t.crl_url.is_empty() && wanted(OID_CRL_DP) {
+        let full_name = asn1::tlv(0xa0, &asn1::tlv(0x86, t.crl_url.as_bytes()));
+        let dp = asn1::seq(&[&asn1::tlv(0xa0, &full_name)]);
+        out.push(asn1::extension(&oid(OID_CRL_DP), false, &asn1::seq(&[&dp])));
+    }
+    out.extend(
+        t.extra_extensions
+            .iter()
+            .map(|e| asn1::extension(&e.oid_der, e.critical, &e.value)),
+    );
+    Ok(out.concat())
+}
+
+/// Builds and signs a certificate. `issuer: None` makes it self-signed with `self_key`.
+pub fn sign(t: &Template, issuer: Option<&Issuer>, self_key: &PrivateKey) -> Result<Vec<u8>> {
+    let self_issuer;
+    let (issuer, self_signed) = match issuer {
+        Some(i) => (i, false),
+        None => {
+            self_issuer = Issuer {
+                subject_der: &t.subject_der,
+                key_id: None,
+                key: self_key,
+            };
+            (&self_issuer, true)
+        }
+    };
+    let sig_alg = issuer.key.signature_algorithm_der();
+    let exts = extensions(t, issuer, self_signed)?;
+    let tbs = asn1::seq(&[
+        &asn1::tlv(0xa0, &asn1::int(2)),
+        &asn1::uint(&t.serial),
+        &sig_alg,
+        issuer.subject_der,
+        &asn1::seq(&[&time(&t.not_before), &time(&t.not_after)]),
+        &t.subject_der,
+        &t.spki_der,
+        &asn1::tlv(0xa3, &asn1::tlv(asn1::SEQUENCE, &exts)),
+    ]);
+    let signature = issuer.key.sign(&tbs)?;
+    Ok(asn1::seq(&[&tbs, &sig_alg, &asn1::bit_string(&signature)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_usage_bits_like_go() {
+        assert_eq!(key_usage_value(0b101), vec![3, 2, 5, 0xa0]);
+        assert_eq!(key_usage_value((1 << 5) | (1 << 6)), vec![3, 2, 1, 6]);
+        assert_eq!(key_usage_value(0x1ff), vec![3, 3, 7, 0xff, 0x80]);
+    }
+
+    #[test]
+    fn serial_in_decimal() {
+        assert_eq!(serial_decimal(&[0x01, 0x00]), "256");
+        assert_eq!(serial_decimal(&[0xff; 8]), u64::MAX.to_string());
+        assert_eq!(serial_decimal(&[0]), "0");
+    }
+
+    #[test]
+    fn times_switch_encoding_in_2050() {
+        let t = DateTime::parse_from_rfc3339("2049-12-31T23:59:59Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(time(&t)[0], asn1::UTC_TIME);
+        let t = DateTime::parse_from_rfc3339("2056-11-19T17:45:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            time(&t),
+            asn1::tlv(asn1::GENERALIZED_TIME, b"20561119174500Z")
+        );
+    }
+}
