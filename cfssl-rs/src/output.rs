@@ -1,6 +1,12 @@
-//! Bytes on their way out: PEM text as Go's `encoding/pem` writes it.
+//! Bytes on their way out: PEM text as Go's `encoding/pem` writes it, and files written
+//! so that a reader never sees a half-written certificate or a key with loose permissions.
 
+use crate::{Error, Result};
 use base64::Engine as _;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
 
 /// PEM with LF line endings and 64-column base64, ending in a newline (Go's format; the
 /// `pem` crate would write CRLF by default).
@@ -20,8 +26,179 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// One file of a set written by [`write_files`].
+#[derive(Debug, Clone, Copy)]
+pub struct OutFile<'a> {
+    /// The path as the user gave it; error messages name it verbatim, as Go's do.
+    pub path: &'a str,
+    pub contents: &'a [u8],
+    /// Permissions for a newly created file, before the umask (cfssl: cert 0664, key
+    /// 0600, CSR and others 0644).
+    pub mode: u32,
+}
+
+/// Writes one file atomically; see [`write_files`].
+pub fn write_file(path: &str, contents: &[u8], mode: u32) -> Result<()> {
+    write_files(&[OutFile {
+        path,
+        contents,
+        mode,
+    }])
+}
+
+/// Writes every file of the set, or none of them if any fails.
+///
+/// Each file is first written in full to a fresh temporary file beside its target and
+/// synced; only when all are ready are they renamed over their targets. So a crash or a
+/// full disk never leaves a truncated certificate, a reader sees either the old or the
+/// new file, and a symlink planted at a target is replaced rather than followed. If a
+/// rename still fails, the targets this call created are removed again.
+///
+/// Modes: a private file (a `-key.pem` / `-key.enc` path, or a `mode` with no group or
+/// other bits) is created 0600 from its first byte, even when it replaces a looser file.
+/// Any other file that already exists keeps its mode, as cfssl's in-place rewrite does;
+/// a new one gets `mode` masked by the umask.
+pub fn write_files(files: &[OutFile]) -> Result<()> {
+    let mut staged: Vec<Staged> = Vec::with_capacity(files.len());
+    for file in files {
+        match stage(file) {
+            Ok(s) => staged.push(s),
+            Err(e) => {
+                for s in &staged {
+                    let _ = fs::remove_file(&s.temp);
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut created: Vec<&str> = Vec::new();
+    for (i, s) in staged.iter().enumerate() {
+        if let Err(e) = fs::rename(&s.temp, s.target) {
+            for rest in &staged[i..] {
+                let _ = fs::remove_file(&rest.temp);
+            }
+            for path in created {
+                let _ = fs::remove_file(path);
+            }
+            // Go reports a failed write of the target as an `open` error on its name.
+            return Err(Error::io("open", s.target, &e));
+        }
+        if !s.existed {
+            created.push(s.target);
+        }
+        // The rename itself must reach the disk for the new file to survive a crash.
+        if let Ok(dir) = File::open(parent_dir(Path::new(s.target))) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
+struct Staged<'a> {
+    temp: PathBuf,
+    target: &'a str,
+    existed: bool,
+}
+
+fn is_private(file: &OutFile) -> bool {
+    file.path.ends_with("-key.pem") || file.path.ends_with("-key.enc") || file.mode & 0o077 == 0
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn stage<'a>(file: &OutFile<'a>) -> Result<Staged<'a>> {
+    let target = Path::new(file.path);
+    let is_a_dir = || Error::io("open", file.path, &std::io::ErrorKind::IsADirectory.into());
+    if file.path.ends_with('/') {
+        return Err(is_a_dir());
+    }
+    let private = is_private(file);
+    let (existed, kept_mode) = match fs::symlink_metadata(target) {
+        Ok(m) if m.is_dir() => return Err(is_a_dir()),
+        Ok(m) if m.is_file() && !private => (true, Some(m.permissions().mode() & 0o777)),
+        Ok(_) => (true, None),
+        Err(_) => (false, None),
+    };
+    let create_mode = if private {
+        0o600
+    } else {
+        kept_mode.unwrap_or(file.mode & 0o777)
+    };
+    let (temp, mut handle) =
+        create_temp(target, create_mode).map_err(|e| Error::io("open", file.path, &e))?;
+    let fill = |handle: &mut File| -> Result<()> {
+        if let Some(mode) = kept_mode {
+            // The umask applies at creation, but an existing file's mode was the user's
+            // choice and cfssl leaves it alone; set it before any byte is written.
+            handle
+                .set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::io("chmod", file.path, &e))?;
+        }
+        handle
+            .write_all(file.contents)
+            .map_err(|e| Error::io("write", file.path, &e))?;
+        handle
+            .sync_all()
+            .map_err(|e| Error::io("sync", file.path, &e))
+    };
+    match fill(&mut handle) {
+        Ok(()) => Ok(Staged {
+            temp,
+            target: file.path,
+            existed,
+        }),
+        Err(e) => {
+            let _ = fs::remove_file(&temp);
+            Err(e)
+        }
+    }
+}
+
+/// A new file beside `target`, created exclusively so that nothing planted under the
+/// temporary name can be followed or reused.
+fn create_temp(target: &Path, mode: u32) -> std::io::Result<(PathBuf, File)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = parent_dir(target);
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut attempt = 0;
+    loop {
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let temp = dir.join(format!(
+            ".{name}.{}.{}.{nonce}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&temp)
+        {
+            Ok(f) => return Ok((temp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn pem_lines_are_64_columns_with_lf() {
         let p = super::pem("CERTIFICATE", &[0u8; 100]);
@@ -30,5 +207,125 @@ mod tests {
         assert_eq!(lines[1].len(), 64);
         assert_eq!(lines.last(), Some(&"-----END CERTIFICATE-----"));
         assert!(!p.contains('\r') && p.ends_with("-----\n"));
+    }
+
+    /// A fresh directory per test: tests run in parallel in one process.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("cfssl-output-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn mode_of(p: &Path) -> u32 {
+        fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn writes_bytes_exactly_and_keys_private() {
+        let dir = scratch("basic");
+        let cert = dir.join("a.pem");
+        let key = dir.join("a-key.pem");
+        write_files(&[
+            OutFile {
+                path: cert.to_str().unwrap(),
+                contents: b"C",
+                mode: 0o664,
+            },
+            OutFile {
+                path: key.to_str().unwrap(),
+                contents: b"K",
+                mode: 0o600,
+            },
+        ])
+        .unwrap();
+        assert_eq!(fs::read(&cert).unwrap(), b"C");
+        assert_eq!(fs::read(&key).unwrap(), b"K");
+        assert_eq!(mode_of(&key), 0o600);
+        assert_eq!(entries(&dir), ["a-key.pem", "a.pem"]);
+    }
+
+    #[test]
+    fn existing_file_keeps_its_mode_but_key_is_tightened() {
+        let dir = scratch("modes");
+        let cert = dir.join("c.pem");
+        let key = dir.join("c-key.enc");
+        for p in [&cert, &key] {
+            fs::write(p, "old contents that are longer").unwrap();
+            fs::set_permissions(p, fs::Permissions::from_mode(0o666)).unwrap();
+        }
+        write_file(cert.to_str().unwrap(), b"new", 0o664).unwrap();
+        write_file(key.to_str().unwrap(), b"", 0o600).unwrap();
+        assert_eq!(
+            (fs::read(&cert).unwrap(), mode_of(&cert)),
+            (b"new".to_vec(), 0o666)
+        );
+        assert_eq!(
+            (fs::read(&key).unwrap(), mode_of(&key)),
+            (Vec::new(), 0o600)
+        );
+    }
+
+    #[test]
+    fn planted_symlink_is_replaced_not_followed() {
+        let dir = scratch("symlink");
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let link = dir.join("x-key.pem");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        write_file(link.to_str().unwrap(), b"secret", 0o600).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(fs::symlink_metadata(&link).unwrap().is_file());
+        assert_eq!(mode_of(&link), 0o600);
+    }
+
+    #[test]
+    fn errors_name_the_final_path() {
+        let err = write_file("no/such/dir/x.pem", b"x", 0o664).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "open no/such/dir/x.pem: no such file or directory"
+        );
+        let dir = scratch("isdir");
+        let sub = dir.join("d.pem");
+        fs::create_dir(&sub).unwrap();
+        let path = sub.to_str().unwrap();
+        assert_eq!(
+            write_file(path, b"x", 0o644).unwrap_err().to_string(),
+            format!("open {path}: is a directory")
+        );
+    }
+
+    #[test]
+    fn a_failing_set_writes_nothing() {
+        let dir = scratch("set");
+        let good = dir.join("s.pem");
+        let bad = dir.join("missing").join("s.csr");
+        let err = write_files(&[
+            OutFile {
+                path: good.to_str().unwrap(),
+                contents: b"C",
+                mode: 0o664,
+            },
+            OutFile {
+                path: bad.to_str().unwrap(),
+                contents: b"R",
+                mode: 0o644,
+            },
+        ])
+        .unwrap_err();
+        assert!(err
+            .to_string()
+            .ends_with("missing/s.csr: no such file or directory"));
+        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
     }
 }
