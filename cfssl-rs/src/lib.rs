@@ -12,3 +12,5 @@ pub use error::{Error, Result};
 pub mod asn1;
 pub mod keys;
 pub mod pemfile;
+pub mod config;
+pub mod duration;

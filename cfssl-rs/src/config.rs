@@ -1,0 +1,1296 @@
+//! The signing configuration (`-config`, spec §3): loading with cfssl's validation order and
+//! error texts, the built-in policies, profile selection, usage mapping and validity.
+//!
+//! Decoding walks the JSON keys in input order the way Go's `encoding/json` fills the
+//! `config.Config` structs, because the observable quirks come from there: exact key match
+//! before case-insensitive match (`"Expiry"` is the integer field, `"EXPIRY"` the string),
+//! last key wins, type mismatches reported at the end, custom decoders (OIDs, times, lint
+//! levels) failing at once.
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+
+use crate::duration::{self, HOUR, MINUTE};
+use crate::gojson::{self, TypeErrors, Value};
+use crate::Error;
+
+/// cfssl's PolicyError/InvalidPolicy: every load-time configuration error carries it.
+const INVALID_POLICY: u32 = 5200;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::coded(INVALID_POLICY, message)
+}
+
+/// A loaded and validated `-config` file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub signing: Signing,
+}
+
+#[derive(Debug, Clone)]
+pub struct Signing {
+    pub default: Profile,
+    /// Named profiles in file order (Go's map has none; file order keeps errors stable).
+    pub profiles: Vec<(String, Profile)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    /// The `usages` strings as written; see [`Profile::key_usage`].
+    pub usages: Vec<String>,
+    /// `None` when the key is absent or null, which makes it inherit the default's.
+    pub issuer_urls: Option<Vec<String>>,
+    pub ocsp_url: String,
+    pub crl_url: String,
+    pub ca_constraint: CaConstraint,
+    pub ocsp_no_check: bool,
+    /// Nanoseconds. 0 in a named profile means "the default profile's expiry".
+    pub expiry: i64,
+    /// Nanoseconds; 0 means 5 minutes at signing time.
+    pub backdate: i64,
+    /// Fixed validity bounds, already in UTC.
+    pub not_before: Option<DateTime<Utc>>,
+    pub not_after: Option<DateTime<Utc>>,
+    /// Unanchored search over CN, DNS names, emails and URIs (spec §3.2).
+    pub name_whitelist: Option<regex::Regex>,
+    pub copy_extensions: bool,
+    pub allowed_extensions: Vec<Oid>,
+    pub policies: Vec<CertificatePolicy>,
+    /// When present, only the `true` fields are copied from the CSR.
+    pub csr_whitelist: Option<CsrWhitelist>,
+    /// cfssl then demands a serial in the sign request, which the CLI never sends (1400).
+    pub client_provides_serial_numbers: bool,
+    /// 0 = linting off; 1..=7 = NA, NE, pass, info, warn, error, fatal.
+    pub lint_error_level: u8,
+    /// Name of the remote (`remote` or `auth_remote.remote`) and its address; both empty
+    /// for a local profile.
+    pub remote: String,
+    pub remote_server: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CaConstraint {
+    pub is_ca: bool,
+    pub max_path_len: i64,
+    pub max_path_len_zero: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CsrWhitelist {
+    pub subject: bool,
+    pub public_key_algorithm: bool,
+    pub public_key: bool,
+    pub signature_algorithm: bool,
+    pub dns_names: bool,
+    pub ip_addresses: bool,
+    pub email_addresses: bool,
+    pub uris: bool,
+}
+
+/// An OID as Go's `strconv.Atoi` read its components: signs are accepted, so a component
+/// can be negative and must be rejected by whoever encodes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Oid(pub Vec<i64>);
+
+impl std::fmt::Display for Oid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|n| n.to_string()).collect();
+        f.write_str(&parts.join("."))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CertificatePolicy {
+    pub id: Oid,
+    pub qualifiers: Vec<PolicyQualifier>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyQualifier {
+    /// `id-qt-cps`, `id-qt-unotice`, or `""` (which loads but fails at signing time).
+    pub kind: String,
+    pub value: String,
+}
+
+pub const KU_DIGITAL_SIGNATURE: u16 = 1 << 0;
+pub const KU_CONTENT_COMMITMENT: u16 = 1 << 1;
+pub const KU_KEY_ENCIPHERMENT: u16 = 1 << 2;
+pub const KU_DATA_ENCIPHERMENT: u16 = 1 << 3;
+pub const KU_KEY_AGREEMENT: u16 = 1 << 4;
+pub const KU_CERT_SIGN: u16 = 1 << 5;
+pub const KU_CRL_SIGN: u16 = 1 << 6;
+pub const KU_ENCIPHER_ONLY: u16 = 1 << 7;
+pub const KU_DECIPHER_ONLY: u16 = 1 << 8;
+
+fn key_usage_bit(name: &str) -> Option<u16> {
+    Some(match name {
+        "signing" | "digital signature" => KU_DIGITAL_SIGNATURE,
+        "content commitment" => KU_CONTENT_COMMITMENT,
+        "key encipherment" => KU_KEY_ENCIPHERMENT,
+        "data encipherment" => KU_DATA_ENCIPHERMENT,
+        "key agreement" => KU_KEY_AGREEMENT,
+        "cert sign" => KU_CERT_SIGN,
+        "crl sign" => KU_CRL_SIGN,
+        "encipher only" => KU_ENCIPHER_ONLY,
+        "decipher only" => KU_DECIPHER_ONLY,
+        _ => return None,
+    })
+}
+
+fn ext_key_usage_oid(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "any" => "2.5.29.37.0",
+        "server auth" => "1.3.6.1.5.5.7.3.1",
+        "client auth" => "1.3.6.1.5.5.7.3.2",
+        "code signing" => "1.3.6.1.5.5.7.3.3",
+        "email protection" | "s/mime" => "1.3.6.1.5.5.7.3.4",
+        "ipsec end system" => "1.3.6.1.5.5.7.3.5",
+        "ipsec tunnel" => "1.3.6.1.5.5.7.3.6",
+        "ipsec user" => "1.3.6.1.5.5.7.3.7",
+        "timestamping" => "1.3.6.1.5.5.7.3.8",
+        "ocsp signing" => "1.3.6.1.5.5.7.3.9",
+        "microsoft sgc" => "1.3.6.1.4.1.311.10.3.3",
+        "netscape sgc" => "2.16.840.1.113730.4.1",
+        _ => return None,
+    })
+}
+
+impl Profile {
+    /// The policy used when no `-config` is given (and for a config without `default`).
+    pub fn default_signing() -> Profile {
+        Profile {
+            usages: ["signing", "key encipherment", "server auth", "client auth"]
+                .map(String::from)
+                .to_vec(),
+            expiry: 8760 * HOUR,
+            backdate: 5 * MINUTE,
+            ..Profile::default()
+        }
+    }
+
+    /// `cfssl selfsign` without `-config`: the default policy with a shorter life.
+    pub fn selfsign_default() -> Profile {
+        Profile {
+            expiry: 2190 * HOUR,
+            ..Profile::default_signing()
+        }
+    }
+
+    /// The CA policy of `initca`/`renewca` before the request's `ca` object is applied:
+    /// the caller sets `expiry`, `backdate`, `ca_constraint.max_path_len(_zero)` and
+    /// `crl_url` from it (spec §2.6).
+    pub fn initca() -> Profile {
+        Profile {
+            usages: vec!["cert sign".into(), "crl sign".into()],
+            expiry: 43800 * HOUR,
+            backdate: 5 * MINUTE,
+            ca_constraint: CaConstraint {
+                is_ca: true,
+                ..CaConstraint::default()
+            },
+            ..Profile::default()
+        }
+    }
+
+    /// Key usage bits (bit n = X.509 KeyUsage bit n, so digitalSignature = 1) and the
+    /// extended key usage OIDs in `usages` order, duplicates kept. Unknown names are
+    /// skipped, as cfssl does.
+    pub fn key_usage(&self) -> (u16, Vec<&'static str>) {
+        let mut bits = 0;
+        let mut ekus = Vec::new();
+        for name in &self.usages {
+            if let Some(bit) = key_usage_bit(name) {
+                bits |= bit;
+            } else if let Some(oid) = ext_key_usage_oid(name) {
+                ekus.push(oid);
+            }
+        }
+        (bits, ekus)
+    }
+
+    /// The signer's first policy check: a profile that yields neither KU nor EKU can't sign.
+    pub fn check_key_usage(&self) -> Result<(), Error> {
+        let (bits, ekus) = self.key_usage();
+        if bits == 0 && ekus.is_empty() {
+            return Err(Error::coded(5100, "Invalid policy: no key usage available"));
+        }
+        Ok(())
+    }
+
+    /// The signer's certificatePolicies check: an untyped qualifier passes loading but
+    /// not signing.
+    pub fn check_policies(&self) -> Result<(), Error> {
+        for q in self.policies.iter().flat_map(|p| &p.qualifiers) {
+            if q.kind != "id-qt-cps" && q.kind != "id-qt-unotice" {
+                return Err(invalid(format!(
+                    "Invalid qualifier type in Policies {}",
+                    q.kind
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// (notBefore, notAfter) for a certificate signed at `now` (spec §4.2): now rounded
+    /// half-up to the minute, minus the backdate; fixed `not_before`/`not_after` win.
+    /// Expects `expiry` already resolved (see [`Signing::profile`]).
+    pub fn validity(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), Error> {
+        let out_of_range = || Error::plain("certificate validity is out of range");
+        let not_before = match self.not_before {
+            Some(t) => t,
+            None => {
+                let backdate = if self.backdate == 0 {
+                    5 * MINUTE
+                } else {
+                    self.backdate
+                };
+                round_to_minute(now)
+                    .and_then(|t| t.checked_sub_signed(Duration::nanoseconds(backdate)))
+                    .ok_or_else(out_of_range)?
+            }
+        };
+        let not_after = match self.not_after {
+            Some(t) => t,
+            None => not_before
+                .checked_add_signed(Duration::nanoseconds(self.expiry))
+                .ok_or_else(out_of_range)?,
+        };
+        Ok((not_before, not_after))
+    }
+}
+
+/// Go's `Time.Round(time.Minute)`: halves round up.
+fn round_to_minute(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let minute_ns = i128::from(MINUTE);
+    let ns = i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos());
+    let rem = ns.rem_euclid(minute_ns);
+    let rounded = if rem * 2 < minute_ns {
+        ns - rem
+    } else {
+        ns - rem + minute_ns
+    };
+    let secs = i64::try_from(rounded / 1_000_000_000).ok()?;
+    Utc.timestamp_opt(secs, 0).single()
+}
+
+impl CaConstraint {
+    /// The pathLenConstraint to emit for a CA certificate, by Go's x509 rules: 0 only
+    /// with `max_path_len_zero`, -1 unlimited, below -1 an error.
+    pub fn path_len(&self) -> Result<Option<i64>, Error> {
+        match self.max_path_len {
+            n if n < -1 => Err(Error::coded(
+                1000,
+                "x509: invalid MaxPathLen, must be greater or equal to -1",
+            )),
+            -1 => Ok(None),
+            0 if !self.max_path_len_zero => Ok(None),
+            n => Ok(Some(n)),
+        }
+    }
+}
+
+impl Default for Signing {
+    /// The policy without `-config` (and of `{"signing":{}}`).
+    fn default() -> Self {
+        Signing {
+            default: Profile::default_signing(),
+            profiles: Vec::new(),
+        }
+    }
+}
+
+impl Signing {
+    fn named(&self, name: &str) -> Option<&Profile> {
+        self.profiles
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, p)| p)
+    }
+
+    /// Plain lookup as `selfsign` does it: empty or unknown names give the default.
+    pub fn get(&self, name: &str) -> &Profile {
+        self.named(name).unwrap_or(&self.default)
+    }
+
+    /// The profile the local signer uses for `-profile name` (spec §3.5), with the
+    /// default's expiry (when 0), CRL and OCSP URLs (when empty) and issuer URLs (when
+    /// absent) filled in. An unknown name falls back to the default unless some profile
+    /// is remote (then 5400); a remote profile is refused, as remote signing isn't built.
+    pub fn profile(&self, name: &str) -> Result<Profile, Error> {
+        let mixed = std::iter::once(&self.default)
+            .chain(self.profiles.iter().map(|(_, p)| p))
+            .any(|p| !p.remote_server.is_empty());
+        let chosen = match self.named(name) {
+            _ if name.is_empty() => &self.default,
+            Some(p) => p,
+            None if mixed => return Err(Error::coded(5400, "Unknown policy profile")),
+            None => &self.default,
+        };
+        if !chosen.remote.is_empty() {
+            return Err(Error::plain(format!(
+                "remote signing is not supported (profile {:?} uses remote {:?} at {})",
+                name, chosen.remote, chosen.remote_server
+            )));
+        }
+        let mut p = chosen.clone();
+        if p.expiry == 0 {
+            p.expiry = self.default.expiry;
+        }
+        if p.crl_url.is_empty() {
+            p.crl_url = self.default.crl_url.clone();
+        }
+        if p.ocsp_url.is_empty() {
+            p.ocsp_url = self.default.ocsp_url.clone();
+        }
+        if p.issuer_urls.is_none() {
+            p.issuer_urls = self.default.issuer_urls.clone();
+        }
+        Ok(p)
+    }
+
+    /// cfssl 1.6.5's pre-issuance linting never works (spec §3.8): any lint level on the
+    /// selected profile fails signing, with an error that depends on the policy's shape.
+    pub fn check_lint(&self, profile: &Profile) -> Result<(), Error> {
+        if profile.lint_error_level == 0 {
+            return Ok(());
+        }
+        Err(if self.profiles.is_empty() {
+            Error::coded(2500, "Private key is unavailable")
+        } else {
+            Error::coded(
+                1000,
+                "x509: provided PrivateKey doesn't match parent's PublicKey",
+            )
+        })
+    }
+}
+
+/// Reads and validates a `-config` file (spec §3.4). The error's Display is what cfssl
+/// prints after `Failed to load config file: `.
+pub fn load(path: &str) -> Result<Config, Error> {
+    if path.is_empty() {
+        return Err(invalid("invalid path"));
+    }
+    let body = std::fs::read(path).map_err(|_| invalid("could not read configuration file"))?;
+    parse(&body)
+}
+
+/// [`load`] for bytes already read.
+pub fn parse(body: &[u8]) -> Result<Config, Error> {
+    let unmarshal = |e: String| invalid(format!("failed to unmarshal configuration: {e}"));
+    let value = gojson::parse(body).map_err(unmarshal)?;
+    let raw = decode_config(&value).map_err(unmarshal)?;
+    let signing = raw
+        .signing
+        .as_ref()
+        .ok_or_else(|| Error::plain("No \"signing\" field present"))?;
+
+    let default = match &signing.default {
+        None => None,
+        Some(p) => Some(populate(p, &raw)?),
+    };
+    let mut profiles = Vec::new();
+    for (name, p) in signing.profiles.iter().flatten() {
+        let p = p
+            .as_ref()
+            .ok_or_else(|| invalid("can't parse nil profile"))?;
+        profiles.push((name.clone(), p, populate(p, &raw)?));
+    }
+
+    let default_ok = match (&signing.default, &default) {
+        (Some(r), Some(p)) => valid_profile(r, p, true),
+        _ => true,
+    };
+    if !default_ok || !profiles.iter().all(|(_, r, p)| valid_profile(r, p, false)) {
+        return Err(invalid("invalid configuration"));
+    }
+    Ok(Config {
+        signing: Signing {
+            default: default.unwrap_or_else(Profile::default_signing),
+            profiles: profiles.into_iter().map(|(n, _, p)| (n, p)).collect(),
+        },
+    })
+}
+
+/// cfssl's `SigningProfile.populate`: turns the decoded strings into durations, regexes
+/// and remote/auth references, failing with the first problem in cfssl's order.
+fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
+    let mut p = Profile {
+        usages: raw.usages.clone(),
+        issuer_urls: raw.issuer_urls.clone(),
+        ocsp_url: raw.ocsp_url.clone(),
+        crl_url: raw.crl_url.clone(),
+        ca_constraint: raw.ca_constraint,
+        ocsp_no_check: raw.ocsp_no_check,
+        expiry: raw.expiry,
+        backdate: raw.backdate,
+        not_before: raw.not_before,
+        not_after: raw.not_after,
+        name_whitelist: None,
+        copy_extensions: raw.copy_extensions,
+        allowed_extensions: raw.allowed_extensions.clone(),
+        policies: raw.policies.clone(),
+        csr_whitelist: raw.csr_whitelist,
+        client_provides_serial_numbers: raw.client_provides_serial_numbers,
+        lint_error_level: raw.lint_error_level,
+        remote: String::new(),
+        remote_server: String::new(),
+    };
+    let find_remote = |name: &str| match cfg.remotes.iter().rev().find(|(n, _)| n == name) {
+        Some((_, addr)) if !addr.is_empty() => Ok(addr.clone()),
+        _ => Err(invalid("failed to find remote in remotes section")),
+    };
+
+    if raw.remote.is_empty() && raw.auth_remote.remote.is_empty() {
+        if raw.expiry_string.is_empty() {
+            return Err(invalid("empty expiry string"));
+        }
+        p.expiry = duration::parse(&raw.expiry_string).map_err(invalid)?;
+        if !raw.backdate_string.is_empty() {
+            p.backdate = duration::parse(&raw.backdate_string).map_err(invalid)?;
+        }
+        if let (Some(nb), Some(na)) = (p.not_before, p.not_after) {
+            // cfssl crashes here (it wraps a nil error); a message is kinder.
+            if na < nb {
+                return Err(invalid("not_after is before not_before"));
+            }
+        }
+        for q in raw.policies.iter().flat_map(|pol| &pol.qualifiers) {
+            if !matches!(q.kind.as_str(), "" | "id-qt-unotice" | "id-qt-cps") {
+                return Err(invalid("invalid policy qualifier type"));
+            }
+        }
+    } else if !raw.remote.is_empty() {
+        if !raw.auth_remote.remote.is_empty() {
+            return Err(invalid("Invalid or unknown policy"));
+        }
+        p.remote_server = find_remote(&raw.remote)?;
+        p.remote = raw.remote.clone();
+    } else {
+        p.remote_server = find_remote(&raw.auth_remote.remote)?;
+        p.remote = raw.auth_remote.remote.clone();
+    }
+
+    let checks = [
+        (
+            &raw.auth_key,
+            "failed to find auth_key in auth_keys section",
+        ),
+        (
+            &raw.prev_auth_key,
+            "failed to find prev_auth_key in auth_keys section",
+        ),
+        (
+            &raw.auth_remote.auth_key,
+            "failed to find auth_remote's auth_key in auth_keys section",
+        ),
+    ];
+    for (name, missing) in checks {
+        if name.is_empty() {
+            continue;
+        }
+        let Some((_, key)) = cfg.auth_keys.iter().rev().find(|(n, _)| n == name) else {
+            return Err(invalid(missing));
+        };
+        if key.kind != "standard" {
+            return Err(invalid("unknown authentication type"));
+        }
+        if !auth_key_decodes(&key.key) {
+            return Err(invalid("failed to create new standard auth provider"));
+        }
+    }
+
+    if !raw.name_whitelist.is_empty() {
+        p.name_whitelist = Some(
+            regex::Regex::new(&raw.name_whitelist)
+                .map_err(|_| invalid("failed to compile name whitelist section"))?,
+        );
+    }
+
+    for source in &raw.ignored_lint_sources {
+        if !LINT_SOURCES.contains(&source.trim()) {
+            return Err(invalid(format!(
+                "failed to build excluded lint source list: unknown source {}",
+                go_quote(source)
+            )));
+        }
+    }
+    Ok(p)
+}
+
+const LINT_SOURCES: &[&str] = &[
+    "RFC5280",
+    "RFC5480",
+    "RFC5891",
+    "CABF_BR",
+    "CABF_EV",
+    "Mozilla",
+    "Apple",
+    "Community",
+    "ETSI_ESI",
+];
+
+/// cfssl's `auth.New`: `env:VAR`, `file:path` (trimmed) or the literal, then hex.
+fn auth_key_decodes(key: &str) -> bool {
+    let text = match key.split_once(':') {
+        None => key.to_string(),
+        Some(("env", var)) => std::env::var(var).unwrap_or_default(),
+        Some(("file", path)) => match std::fs::read_to_string(path) {
+            Ok(s) => s.trim().to_string(),
+            Err(_) => return false,
+        },
+        Some(_) => return false,
+    };
+    text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// cfssl's `validProfile`, the load-time step after every profile populated.
+fn valid_profile(raw: &RawProfile, p: &Profile, is_default: bool) -> bool {
+    if !raw.remote.is_empty() {
+        return true;
+    }
+    if !raw.auth_remote.remote.is_empty() {
+        return !raw.auth_remote.auth_key.is_empty();
+    }
+    if !raw.auth_remote.auth_key.is_empty() {
+        return false;
+    }
+    if is_default {
+        p.expiry != 0
+    } else {
+        p.usages
+            .iter()
+            .any(|u| key_usage_bit(u).is_some() || ext_key_usage_oid(u).is_some())
+    }
+}
+
+// ---- decoding: Go's encoding/json into cfssl's structs ----
+
+#[derive(Default)]
+struct RawConfig {
+    signing: Option<RawSigning>,
+    auth_keys: Vec<(String, AuthKey)>,
+    remotes: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct RawSigning {
+    profiles: Option<Vec<(String, Option<RawProfile>)>>,
+    default: Option<RawProfile>,
+}
+
+#[derive(Default)]
+struct AuthKey {
+    kind: String,
+    key: String,
+}
+
+#[derive(Default)]
+struct AuthRemote {
+    remote: String,
+    auth_key: String,
+}
+
+#[derive(Default)]
+struct RawProfile {
+    usages: Vec<String>,
+    issuer_urls: Option<Vec<String>>,
+    ocsp_url: String,
+    crl_url: String,
+    ca_constraint: CaConstraint,
+    ocsp_no_check: bool,
+    expiry_string: String,
+    backdate_string: String,
+    auth_key: String,
+    copy_extensions: bool,
+    prev_auth_key: String,
+    remote: String,
+    not_before: Option<DateTime<Utc>>,
+    not_after: Option<DateTime<Utc>>,
+    name_whitelist: String,
+    auth_remote: AuthRemote,
+    allowed_extensions: Vec<Oid>,
+    lint_error_level: u8,
+    ignored_lint_sources: Vec<String>,
+    policies: Vec<CertificatePolicy>,
+    expiry: i64,
+    backdate: i64,
+    csr_whitelist: Option<CsrWhitelist>,
+    client_provides_serial_numbers: bool,
+}
+
+/// A custom decoder's error: Go stops decoding and reports it, ahead of any type mismatch.
+type Fatal = String;
+
+/// Go's `strings.EqualFold` as `encoding/json` uses it, including its two non-ASCII folds.
+fn go_equal_fold(a: &str, b: &str) -> bool {
+    let fold = |c: char| match c {
+        '\u{212A}' => 'k',
+        '\u{017F}' => 's',
+        c => c.to_ascii_lowercase(),
+    };
+    a.chars().count() == b.chars().count()
+        && a.chars().zip(b.chars()).all(|(x, y)| fold(x) == fold(y))
+}
+
+/// Go's field lookup: an exact name first, else the first field in struct order that
+/// folds equal. `fields` must be in the Go struct's order.
+fn match_field(key: &str, fields: &[&'static str]) -> Option<&'static str> {
+    fields
+        .iter()
+        .find(|f| **f == key)
+        .or_else(|| fields.iter().find(|f| go_equal_fold(f, key)))
+        .copied()
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Decodes each known key of object `v` in input order.
+fn for_fields<'v>(
+    v: &'v [(String, Value)],
+    fields: &[&'static str],
+    mut f: impl FnMut(&'static str, &'v Value) -> Result<(), Fatal>,
+) -> Result<(), Fatal> {
+    for (key, value) in v {
+        if let Some(name) = match_field(key, fields) {
+            f(name, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts into a Go map: a repeated key replaces the value in place.
+fn map_insert<T>(map: &mut Vec<(String, T)>, key: &str, value: T) {
+    match map.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = value,
+        None => map.push((key.to_string(), value)),
+    }
+}
+
+/// The whole `Config` decode; `Err` is the Go error text (syntax is checked before).
+fn decode_config(v: &Value) -> Result<RawConfig, String> {
+    let mut te = TypeErrors::default();
+    let mut cfg = RawConfig::default();
+    match v {
+        // Go would crash on a `null` document; "no signing" is the honest answer.
+        Value::Null => {}
+        Value::Object(o) => decode_config_fields(&mut te, o, &mut cfg)?,
+        other => te.record(other, "", "", "config.Config"),
+    }
+    te.into_result().map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
+fn decode_config_fields(
+    te: &mut TypeErrors,
+    o: &[(String, Value)],
+    cfg: &mut RawConfig,
+) -> Result<(), Fatal> {
+    for_fields(
+        o,
+        &["signing", "ocsp", "auth_keys", "remotes"],
+        |name, v| {
+            match (name, v) {
+                ("signing", Value::Null) => cfg.signing = None,
+                ("signing", Value::Object(o)) => {
+                    let s = cfg.signing.get_or_insert_with(RawSigning::default);
+                    decode_signing(te, o, s)?;
+                }
+                ("signing", other) => te.record(other, "", name, "config.Signing"),
+                // The OCSP responder settings don't matter to the CLI; only the shape does.
+                ("ocsp", Value::Null | Value::Object(_)) => {}
+                ("ocsp", other) => te.record(other, "", name, "config.Config"),
+                ("auth_keys", Value::Null) => cfg.auth_keys.clear(),
+                ("auth_keys", Value::Object(entries)) => {
+                    for (k, entry) in entries {
+                        let path = join(name, k);
+                        let mut key = AuthKey::default();
+                        match entry {
+                            Value::Object(o) => for_fields(o, &["type", "key"], |f, v| {
+                                let target = if f == "type" {
+                                    &mut key.kind
+                                } else {
+                                    &mut key.key
+                                };
+                                set_string(te, v, &join(&path, f), target);
+                                Ok(())
+                            })?,
+                            Value::Null => {}
+                            other => te.record(other, "", &path, "config.AuthKey"),
+                        }
+                        map_insert(&mut cfg.auth_keys, k, key);
+                    }
+                }
+                ("auth_keys", other) => te.record(other, "", name, "map[string]config.AuthKey"),
+                ("remotes", Value::Null) => cfg.remotes.clear(),
+                ("remotes", Value::Object(entries)) => {
+                    for (k, entry) in entries {
+                        let mut addr = String::new();
+                        set_string(te, entry, &join(name, k), &mut addr);
+                        map_insert(&mut cfg.remotes, k, addr);
+                    }
+                }
+                (_, other) => te.record(other, "", name, "map[string]string"),
+            }
+            Ok(())
+        },
+    )
+}
+
+fn decode_signing(
+    te: &mut TypeErrors,
+    o: &[(String, Value)],
+    s: &mut RawSigning,
+) -> Result<(), Fatal> {
+    for_fields(o, &["profiles", "default"], |name, v| {
+        let path = join("signing", name);
+        match (name, v) {
+            ("profiles", Value::Null) => s.profiles = None,
+            ("profiles", Value::Object(entries)) => {
+                let map = s.profiles.get_or_insert_with(Vec::new);
+                for (k, entry) in entries {
+                    let entry_path = join(&path, k);
+                    let profile = match entry {
+                        Value::Object(o) => {
+                            let mut p = RawProfile::default();
+                            decode_profile(te, o, &entry_path, &mut p)?;
+                            Some(p)
+                        }
+                        Value::Null => None,
+                        other => {
+                            te.record(other, "", &entry_path, "config.SigningProfile");
+                            None
+                        }
+                    };
+                    map_insert(map, k, profile);
+                }
+            }
+            ("profiles", other) => te.record(other, "", &path, "map[string]*config.SigningProfile"),
+            (_, Value::Null) => s.default = None,
+            (_, Value::Object(o)) => {
+                let p = s.default.get_or_insert_with(RawProfile::default);
+                decode_profile(te, o, &path, p)?;
+            }
+            (_, other) => te.record(other, "", &path, "config.SigningProfile"),
+        }
+        Ok(())
+    })
+}
+
+/// `SigningProfile`'s decodable fields in Go struct order; the order matters for
+/// `"EXPIRY"` (string) vs the exact `"Expiry"` (integer nanoseconds).
+const PROFILE_FIELDS: &[&str] = &[
+    "usages",
+    "issuer_urls",
+    "ocsp_url",
+    "crl_url",
+    "ca_constraint",
+    "ocsp_no_check",
+    "expiry",
+    "backdate",
+    "auth_key",
+    "copy_extensions",
+    "prev_auth_key",
+    "remote",
+    "not_before",
+    "not_after",
+    "name_whitelist",
+    "auth_remote",
+    "ct_log_servers",
+    "allowed_extensions",
+    "cert_store",
+    "lint_error_level",
+    "ignored_lints",
+    "ignored_lint_sources",
+    "Policies",
+    "Expiry",
+    "Backdate",
+    "CSRWhitelist",
+    "ClientProvidesSerialNumbers",
+];
+
+fn decode_profile(
+    te: &mut TypeErrors,
+    o: &[(String, Value)],
+    path: &str,
+    p: &mut RawProfile,
+) -> Result<(), Fatal> {
+    for_fields(o, PROFILE_FIELDS, |name, v| {
+        let fp = join(path, name);
+        match name {
+            "usages" => set_strings(te, v, &fp, &mut p.usages),
+            "issuer_urls" => match v {
+                Value::Null => p.issuer_urls = None,
+                _ => {
+                    if let Some(list) = te.strings(v, "", &fp) {
+                        p.issuer_urls = Some(list);
+                    }
+                }
+            },
+            "ocsp_url" => set_string(te, v, &fp, &mut p.ocsp_url),
+            "crl_url" => set_string(te, v, &fp, &mut p.crl_url),
+            "ca_constraint" => match v {
+                Value::Object(o) => {
+                    let c = &mut p.ca_constraint;
+                    for_fields(
+                        o,
+                        &["is_ca", "max_path_len", "max_path_len_zero"],
+                        |f, v| {
+                            let fp = join(&fp, f);
+                            match f {
+                                "is_ca" => set_bool(te, v, &fp, &mut c.is_ca),
+                                "max_path_len_zero" => {
+                                    set_bool(te, v, &fp, &mut c.max_path_len_zero)
+                                }
+                                _ => {
+                                    if let Some(n) = te.int(v, "", &fp) {
+                                        c.max_path_len = n;
+                                    }
+                                }
+                            }
+                            Ok(())
+                        },
+                    )?
+                }
+                Value::Null => {}
+                other => te.record(other, "", &fp, "config.CAConstraint"),
+            },
+            "ocsp_no_check" => set_bool(te, v, &fp, &mut p.ocsp_no_check),
+            "expiry" => set_string(te, v, &fp, &mut p.expiry_string),
+            "backdate" => set_string(te, v, &fp, &mut p.backdate_string),
+            "auth_key" => set_string(te, v, &fp, &mut p.auth_key),
+            "copy_extensions" => set_bool(te, v, &fp, &mut p.copy_extensions),
+            "prev_auth_key" => set_string(te, v, &fp, &mut p.prev_auth_key),
+            "remote" => set_string(te, v, &fp, &mut p.remote),
+            "not_before" => decode_time(v, &mut p.not_before)?,
+            "not_after" => decode_time(v, &mut p.not_after)?,
+            "name_whitelist" => set_string(te, v, &fp, &mut p.name_whitelist),
+            "auth_remote" => match v {
+                Value::Object(o) => {
+                    let r = &mut p.auth_remote;
+                    for_fields(o, &["remote", "auth_key"], |f, v| {
+                        let target = if f == "remote" {
+                            &mut r.remote
+                        } else {
+                            &mut r.auth_key
+                        };
+                        set_string(te, v, &join(&fp, f), target);
+                        Ok(())
+                    })?
+                }
+                Value::Null => {}
+                other => te.record(other, "", &fp, "config.AuthRemote"),
+            },
+            // Parsed only for their type errors: CT submission and zlint aren't reachable.
+            "ct_log_servers" | "ignored_lints" => {
+                te.strings(v, "", &fp);
+            }
+            "allowed_extensions" => match v {
+                Value::Null => p.allowed_extensions.clear(),
+                Value::Array(items) => {
+                    p.allowed_extensions = items.iter().map(decode_oid).collect::<Result<_, _>>()?
+                }
+                other => te.record(other, "", &fp, "[]config.OID"),
+            },
+            "cert_store" => {
+                te.string(v, "", &fp);
+            }
+            "lint_error_level" => p.lint_error_level = decode_lint_level(v)?,
+            "ignored_lint_sources" => set_strings(te, v, &fp, &mut p.ignored_lint_sources),
+            "Policies" => match v {
+                Value::Null => p.policies.clear(),
+                Value::Array(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        let mut pol = CertificatePolicy::default();
+                        match item {
+                            Value::Object(o) => decode_policy(te, o, &fp, &mut pol)?,
+                            Value::Null => {}
+                            other => te.record(other, "", &fp, "config.CertificatePolicy"),
+                        }
+                        out.push(pol);
+                    }
+                    p.policies = out;
+                }
+                other => te.record(other, "", &fp, "[]config.CertificatePolicy"),
+            },
+            "Expiry" => set_nanos(te, v, &fp, &mut p.expiry),
+            "Backdate" => set_nanos(te, v, &fp, &mut p.backdate),
+            "CSRWhitelist" => match v {
+                Value::Null => p.csr_whitelist = None,
+                Value::Object(o) => {
+                    let w = p.csr_whitelist.get_or_insert_with(CsrWhitelist::default);
+                    decode_csr_whitelist(te, o, &fp, w)?;
+                }
+                other => te.record(other, "", &fp, "config.CSRWhitelist"),
+            },
+            _ => set_bool(te, v, &fp, &mut p.client_provides_serial_numbers),
+        }
+        Ok(())
+    })
+}
+
+fn decode_policy(
+    te: &mut TypeErrors,
+    o: &[(String, Value)],
+    path: &str,
+    pol: &mut CertificatePolicy,
+) -> Result<(), Fatal> {
+    for_fields(o, &["ID", "Qualifiers"], |name, v| {
+        let fp = join(path, name);
+        match (name, v) {
+            ("ID", v) => pol.id = decode_oid(v)?,
+            (_, Value::Null) => pol.qualifiers.clear(),
+            (_, Value::Array(items)) => {
+                pol.qualifiers = Vec::with_capacity(items.len());
+                for item in items {
+                    let mut q = PolicyQualifier::default();
+                    match item {
+                        Value::Object(o) => for_fields(o, &["Type", "Value"], |f, v| {
+                            let target = if f == "Type" {
+                                &mut q.kind
+                            } else {
+                                &mut q.value
+                            };
+                            set_string(te, v, &join(&fp, f), target);
+                            Ok(())
+                        })?,
+                        Value::Null => {}
+                        other => te.record(other, "", &fp, "config.CertificatePolicyQualifier"),
+                    }
+                    pol.qualifiers.push(q);
+                }
+            }
+            (_, other) => te.record(other, "", &fp, "[]config.CertificatePolicyQualifier"),
+        }
+        Ok(())
+    })
+}
+
+fn decode_csr_whitelist(
+    te: &mut TypeErrors,
+    o: &[(String, Value)],
+    path: &str,
+    w: &mut CsrWhitelist,
+) -> Result<(), Fatal> {
+    const FIELDS: &[&str] = &[
+        "Subject",
+        "PublicKeyAlgorithm",
+        "PublicKey",
+        "SignatureAlgorithm",
+        "DNSNames",
+        "IPAddresses",
+        "EmailAddresses",
+        "URIs",
+    ];
+    for_fields(o, FIELDS, |name, v| {
+        let target = match name {
+            "Subject" => &mut w.subject,
+            "PublicKeyAlgorithm" => &mut w.public_key_algorithm,
+            "PublicKey" => &mut w.public_key,
+            "SignatureAlgorithm" => &mut w.signature_algorithm,
+            "DNSNames" => &mut w.dns_names,
+            "IPAddresses" => &mut w.ip_addresses,
+            "EmailAddresses" => &mut w.email_addresses,
+            _ => &mut w.uris,
+        };
+        set_bool(te, v, &join(path, name), target);
+        Ok(())
+    })
+}
+
+fn set_string(te: &mut TypeErrors, v: &Value, path: &str, target: &mut String) {
+    if let Some(s) = te.string(v, "", path) {
+        *target = s;
+    }
+}
+
+fn set_bool(te: &mut TypeErrors, v: &Value, path: &str, target: &mut bool) {
+    if let Some(b) = te.bool(v, "", path) {
+        *target = b;
+    }
+}
+
+/// A `[]string`: `null` empties it, as Go sets the slice to nil.
+fn set_strings(te: &mut TypeErrors, v: &Value, path: &str, target: &mut Vec<String>) {
+    match v {
+        Value::Null => target.clear(),
+        _ => {
+            if let Some(list) = te.strings(v, "", path) {
+                *target = list;
+            }
+        }
+    }
+}
+
+/// A `time.Duration` field: Go reads it as integer nanoseconds.
+fn set_nanos(te: &mut TypeErrors, v: &Value, path: &str, target: &mut i64) {
+    match v {
+        Value::Null => {}
+        Value::Number(n) => match n.parse::<i64>() {
+            Ok(n) => *target = n,
+            Err(_) => te.record(v, "", path, "time.Duration"),
+        },
+        other => te.record(other, "", path, "time.Duration"),
+    }
+}
+
+/// The value's JSON text, for decoders that quote what they were given.
+fn raw_json(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.clone(),
+        Value::String(s) => format!("\"{s}\""),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(raw_json).collect();
+            format!("[{}]", parts.join(","))
+        }
+        Value::Object(o) => {
+            let parts: Vec<String> = o
+                .iter()
+                .map(|(k, v)| format!("\"{k}\":{}", raw_json(v)))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+    }
+}
+
+/// cfssl's `OID.UnmarshalJSON` (even `null` is refused).
+fn decode_oid(v: &Value) -> Result<Oid, Fatal> {
+    let Value::String(s) = v else {
+        return Err(format!(
+            "OID JSON string not wrapped in quotes.{}",
+            raw_json(v)
+        ));
+    };
+    // cfssl's check is the unanchored regexp `\d(\.\d+)*`, i.e. "contains a digit".
+    if !s.bytes().any(|b| b.is_ascii_digit()) {
+        return Err("Invalid OID".into());
+    }
+    s.split('.').map(go_atoi).collect::<Result<_, _>>().map(Oid)
+}
+
+/// `strconv.Atoi` with its error texts.
+fn go_atoi(s: &str) -> Result<i64, String> {
+    use std::num::IntErrorKind::*;
+    s.parse::<i64>().map_err(|e| {
+        let why = match e.kind() {
+            PosOverflow | NegOverflow => "value out of range",
+            _ => "invalid syntax",
+        };
+        format!("strconv.Atoi: parsing {}: {why}", go_quote(s))
+    })
+}
+
+/// zlint's `LintStatus.UnmarshalJSON`: the raw JSON with every `"` removed must be a label.
+fn decode_lint_level(v: &Value) -> Result<u8, Fatal> {
+    let raw = raw_json(v);
+    const LABELS: [&str; 8] = [
+        "reserved", "NA", "NE", "pass", "info", "warn", "error", "fatal",
+    ];
+    let key = raw.replace('"', "");
+    LABELS
+        .iter()
+        .position(|l| *l == key)
+        .map(|i| i as u8)
+        .ok_or_else(|| format!("bad LintStatus JSON value: {raw}"))
+}
+
+/// `strconv.Quote`, close enough for the short strings quoted in config errors.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\x0b' => out.push_str("\\v"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `time.Time.UnmarshalJSON`: `null` leaves the field unset, the zero time counts as unset.
+fn decode_time(v: &Value, target: &mut Option<DateTime<Utc>>) -> Result<(), Fatal> {
+    match v {
+        Value::Null => Ok(()),
+        Value::String(s) => {
+            let t = parse_rfc3339(s)?;
+            let zero = Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).single();
+            *target = if Some(t) == zero { None } else { Some(t) };
+            Ok(())
+        }
+        _ => Err("Time.UnmarshalJSON: input is not a JSON string".into()),
+    }
+}
+
+/// Go's strict RFC 3339 parse (`time.Parse(time.RFC3339, s)` plus the JSON decoder's
+/// extra checks), with Go's error texts.
+fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+    const LAYOUT: &str = "2006-01-02T15:04:05Z07:00";
+    let q = |x: &[u8]| duration::quote(&String::from_utf8_lossy(x));
+    let cannot = |rest: &[u8], elem: &str| {
+        format!(
+            "parsing time {} as {}: cannot parse {} as {}",
+            q(s.as_bytes()),
+            duration::quote(LAYOUT),
+            q(rest),
+            duration::quote(elem)
+        )
+    };
+    let with_msg = |msg: &str| format!("parsing time {}{msg}", q(s.as_bytes()));
+    let out_of_range = |what: &str| with_msg(&format!(": {what} out of range"));
+    let digit = |v: &[u8], i: usize| v.get(i).is_some_and(|b| b.is_ascii_digit());
+    // Go's getnum: one or two digits, exactly two when `fixed`.
+    let getnum = |v: &[u8], fixed: bool| -> Option<(u32, usize)> {
+        if !digit(v, 0) {
+            return None;
+        }
+        if !digit(v, 1) {
+            return (!fixed).then(|| (u32::from(v[0] - b'0'), 1));
+        }
+        Some((u32::from(v[0] - b'0') * 10 + u32::from(v[1] - b'0'), 2))
+    };
+    let skip = |v: &mut &[u8], lit: u8| -> Result<(), String> {
+        if v.first() != Some(&lit) {
+            return Err(cannot(v, &(lit as char).to_string()));
+        }
+        *v = &v[1..];
+        Ok(())
+    };
+
+    let mut v = s.as_bytes();
+    // Year: four bytes through Go's atoi, which allows a sign.
+    let year: i32 = if v.len() < 4 {
+        return Err(cannot(v, "2006"));
+    } else {
+        let (head, rest) = v.split_at(4);
+        let text = std::str::from_utf8(head).map_err(|_| cannot(v, "2006"))?;
+        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(cannot(v, "2006"));
+        }
+        let n: i32 = digits.parse().map_err(|_| cannot(v, "2006"))?;
+        v = rest;
+        if text.starts_with('-') {
+            -n
+        } else {
+            n
+        }
+    };
+    let signed_year = !head_is_digits(s);
+    skip(&mut v, b'-')?;
+    let (month, n) = getnum(v, true).ok_or_else(|| cannot(v, "01"))?;
+    if !(1..=12).contains(&month) {
+        return Err(out_of_range("month"));
+    }
+    v = &v[n..];
+    skip(&mut v, b'-')?;
+    let (day, n) = getnum(v, true).ok_or_else(|| cannot(v, "02"))?;
+    if day > 31 {
+        return Err(out_of_range("day"));
+    }
+    v = &v[n..];
+    skip(&mut v, b'T')?;
+    let hour_start = v;
+    let (hour, n) = getnum(v, false).ok_or_else(|| cannot(v, "15"))?;
+    if hour >= 24 {
+        return Err(out_of_range("hour"));
+    }
+    let short_hour = n == 1;
+    v = &v[n..];
+    skip(&mut v, b':')?;
+    let (minute, n) = getnum(v, true).ok_or_else(|| cannot(v, "04"))?;
+    if minute >= 60 {
+        return Err(out_of_range("minute"));
+    }
+    v = &v[n..];
+    skip(&mut v, b':')?;
+    let (second, n) = getnum(v, true).ok_or_else(|| cannot(v, "05"))?;
+    if second >= 60 {
+        return Err(out_of_range("second"));
+    }
+    v = &v[n..];
+    let mut nanos = 0u32;
+    let mut comma = false;
+    if v.len() >= 2 && (v[0] == b'.' || v[0] == b',') && digit(v, 1) {
+        comma = v[0] == b',';
+        let n = 1 + v[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        // Go keeps nine digits of precision and ignores the rest.
+        for i in 1..10 {
+            nanos = nanos * 10 + if i < n { u32::from(v[i] - b'0') } else { 0 };
+        }
+        v = &v[n..];
+    }
+    let tz_start = v;
+    let mut tz = (0, 0);
+    let negative = v.first() == Some(&b'-');
+    if v.first() == Some(&b'Z') {
+        v = &v[1..];
+    } else {
+        if v.len() < 6 || v[3] != b':' || !(v[0] == b'+' || v[0] == b'-') {
+            return Err(cannot(tz_start, "Z07:00"));
+        }
+        let hh = getnum(&v[1..3], true).ok_or_else(|| cannot(tz_start, "Z07:00"))?;
+        let mm = getnum(&v[4..6], true).ok_or_else(|| cannot(tz_start, "Z07:00"))?;
+        if hh.0 > 24 {
+            return Err(out_of_range("time zone offset hour"));
+        }
+        if mm.0 > 60 {
+            return Err(out_of_range("time zone offset minute"));
+        }
+        tz = (hh.0, mm.0);
+        v = &v[6..];
+    }
+    if !v.is_empty() {
+        return Err(with_msg(&format!(": extra text: {}", q(v))));
+    }
+    let date = NaiveDate::from_ymd_opt(year, month, day).filter(|d| d.day() == day);
+    let Some(date) = date else {
+        return Err(with_msg(": day out of range"));
+    };
+    // What time.Parse accepts but RFC 3339 (and so the JSON decoder) doesn't.
+    if short_hour {
+        return Err(cannot(&hour_start[..1], "15"));
+    }
+    if comma {
+        return Err(cannot(b",", "."));
+    }
+    if tz.0 >= 24 {
+        return Err(with_msg(": timezone hour out of range"));
+    }
+    if tz.1 >= 60 {
+        return Err(with_msg(": timezone minute out of range"));
+    }
+    if signed_year {
+        return Err(cannot(s.as_bytes(), LAYOUT));
+    }
+    let offset_secs = (tz.0 * 3600 + tz.1 * 60) as i32;
+    let offset = FixedOffset::east_opt(if negative { -offset_secs } else { offset_secs })
+        .ok_or_else(|| out_of_range("time zone offset hour"))?;
+    date.and_hms_nano_opt(hour, minute, second, nanos)
+        .and_then(|naive| offset.from_local_datetime(&naive).single())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| with_msg(": out of range"))
+}
+
+fn head_is_digits(s: &str) -> bool {
+    s.len() >= 4 && s.as_bytes()[..4].iter().all(|b| b.is_ascii_digit())
+}
