@@ -337,7 +337,7 @@ fn go_underscores_ok(s: &str) -> bool {
     if b.len() >= 2 && b[0] == b'0' && matches!(b[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
         i = 2;
         saw = b'0';
-        hex = b[1].to_ascii_lowercase() == b'x';
+        hex = b[1].eq_ignore_ascii_case(&b'x');
     }
     for &c in &b[i..] {
         if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
@@ -407,9 +407,8 @@ fn go_duration_ok(s: &str) -> bool {
         .unwrap_or(f64::INFINITY);
         total += number * nanos_per_unit;
     }
-    // 2^63 ns: Go accepts exactly that much only for a negative duration; f64 cannot tell
-    // the two bounds apart, so both sides share the limit.
-    total <= 9.223_372_036_854_775_807e18
+    // Go's limits are 2^63-1 ns, or 2^63 for a negative duration; in f64 both are 2^63.
+    total <= i64::MAX as f64
 }
 
 /// `strconv.Quote`, as `%q` prints flag values in error messages.
