@@ -1,1 +1,9 @@
-//! Black-box tests of the cfssl and cfssljson binaries live in this crate's tests/ folder.
+//! Shared code of the black-box tests of the cfssl and cfssljson binaries:
+//! the golden-case runner (`golden`) and the fact extraction it compares
+//! certificates, CSRs, keys and CRLs with (`facts`, `content`).
+
+pub mod content;
+pub mod der;
+pub mod facts;
+pub mod golden;
+pub mod json;
