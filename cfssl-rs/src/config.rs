@@ -1234,8 +1234,9 @@ fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
         comma = v[0] == b',';
         let n = 1 + v[1..].iter().take_while(|b| b.is_ascii_digit()).count();
         // Go keeps nine digits of precision and ignores the rest.
-        for i in 1..10 {
-            nanos = nanos * 10 + if i < n { u32::from(v[i] - b'0') } else { 0 };
+        let padded = v[1..n].iter().chain(std::iter::repeat(&b'0'));
+        for d in padded.take(9) {
+            nanos = nanos * 10 + u32::from(d - b'0');
         }
         v = &v[n..];
     }
@@ -1293,4 +1294,582 @@ fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
 
 fn head_is_digits(s: &str) -> bool {
     s.len() >= 4 && s.as_bytes()[..4].iter().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = HOUR;
+
+    fn golden(case: &str, file: &str) -> String {
+        format!(
+            "{}/../tests/golden/cases/{case}/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
+
+    fn load_golden(case: &str, file: &str) -> Config {
+        load(&golden(case, file)).unwrap_or_else(|e| panic!("{case}/{file}: {e}"))
+    }
+
+    fn err(json: &str) -> String {
+        parse(json.as_bytes()).unwrap_err().to_string()
+    }
+
+    fn coded(msg: &str) -> String {
+        Error::coded(5200, msg).to_string()
+    }
+
+    /// A valid config around one default profile body.
+    fn with_default(body: &str) -> String {
+        format!(r#"{{"signing":{{"default":{{{body}}}}}}}"#)
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    const SERVER: &str = "1.3.6.1.5.5.7.3.1";
+    const CLIENT: &str = "1.3.6.1.5.5.7.3.2";
+
+    #[test]
+    fn golden_error_config_stderr() {
+        let mut stderr = String::new();
+        for file in ["no-signing.json", "not-json.json", "no-expiry.json"] {
+            let e = load(&golden("error-config", file)).unwrap_err();
+            stderr.push_str(&format!("Failed to load config file: {e}"));
+        }
+        let want = std::fs::read_to_string(golden("error-config", "expected/stderr")).unwrap();
+        assert_eq!(stderr, want);
+    }
+
+    #[test]
+    fn missing_file() {
+        assert_eq!(
+            load("/nonexistent/cfg.json").unwrap_err().to_string(),
+            r#"{"code":5200,"message":"could not read configuration file"}"#
+        );
+    }
+
+    #[test]
+    fn golden_config_default() {
+        let s = load_golden("gencert-config-default", "ca-config.json").signing;
+        assert!(s.profiles.is_empty());
+        assert_eq!(s.default.expiry, 8760 * H);
+        assert_eq!(
+            s.default.key_usage(),
+            (
+                KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT,
+                vec![SERVER, CLIENT]
+            )
+        );
+        assert_eq!(s.profile("anything").unwrap().expiry, 8760 * H);
+    }
+
+    #[test]
+    fn golden_named_profiles() {
+        let s = load_golden("gencert-named-profiles", "ca-config.json").signing;
+        let names: Vec<&str> = s.profiles.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["server", "client", "peer"]);
+        assert_eq!(s.profile("").unwrap().expiry, 168 * H);
+        assert_eq!(s.profile("client").unwrap().expiry, 8760 * H);
+        assert_eq!(s.profile("client").unwrap().key_usage().1, [CLIENT]);
+        assert_eq!(s.profile("peer").unwrap().key_usage().1, [SERVER, CLIENT]);
+        // Purely local policy: an unknown name silently means the default.
+        assert_eq!(s.profile("nosuch").unwrap().expiry, 168 * H);
+    }
+
+    #[test]
+    fn golden_expiry_values() {
+        let s = load_golden("gencert-expiry-values", "ca-config.json").signing;
+        let expiry = |n: &str| s.profile(n).unwrap().expiry;
+        assert_eq!(expiry("hour"), H);
+        assert_eq!(expiry("mixed"), 2 * H + 30 * MINUTE);
+        assert_eq!(expiry("fractional"), 90 * MINUTE);
+        assert_eq!(expiry("month"), 720 * H);
+        assert_eq!(expiry("century"), 876_000 * H);
+        assert_eq!(expiry(""), 43_800 * H);
+    }
+
+    #[test]
+    fn golden_all_usages() {
+        let s = load_golden("gencert-all-usages", "ca-config.json").signing;
+        let (ku, eku) = s.profile("everything").unwrap().key_usage();
+        assert_eq!(ku, 0x1ff);
+        assert_eq!(
+            eku,
+            [
+                "2.5.29.37.0",
+                SERVER,
+                CLIENT,
+                "1.3.6.1.5.5.7.3.3",
+                "1.3.6.1.5.5.7.3.4",
+                "1.3.6.1.5.5.7.3.4",
+                "1.3.6.1.5.5.7.3.5",
+                "1.3.6.1.5.5.7.3.6",
+                "1.3.6.1.5.5.7.3.7",
+                "1.3.6.1.5.5.7.3.8",
+                "1.3.6.1.5.5.7.3.9",
+                "1.3.6.1.4.1.311.10.3.3",
+                "2.16.840.1.113730.4.1",
+            ]
+        );
+        assert_eq!(
+            s.profile("eku-only").unwrap().key_usage(),
+            (
+                0,
+                vec![
+                    "1.3.6.1.5.5.7.3.8",
+                    "1.3.6.1.5.5.7.3.3",
+                    "1.3.6.1.5.5.7.3.4"
+                ]
+            )
+        );
+        assert_eq!(
+            s.profile("ku-only").unwrap().key_usage(),
+            (
+                KU_CRL_SIGN | KU_DIGITAL_SIGNATURE | KU_DECIPHER_ONLY,
+                vec![]
+            )
+        );
+    }
+
+    #[test]
+    fn golden_aia_crl_urls_inherit_from_default() {
+        let s = load_golden("gencert-aia-crl-urls", "ca-config.json").signing;
+        let www = s.profile("www").unwrap();
+        assert_eq!(www.ocsp_url, "http://ocsp.golden.test/www");
+        assert_eq!(www.crl_url, "http://crl.golden.test/ca.crl");
+        assert_eq!(
+            www.issuer_urls.as_deref(),
+            Some(&["http://pki.golden.test/ca.crt".to_string()][..])
+        );
+        assert!(!www.ocsp_no_check);
+        let ocsp = s.profile("ocsp").unwrap();
+        assert!(ocsp.ocsp_no_check);
+        assert_eq!(ocsp.ocsp_url, "http://ocsp.golden.test");
+        assert_eq!(ocsp.expiry, 720 * H);
+        // The raw profile keeps what the file said: selfsign uses it uninherited.
+        assert_eq!(s.get("ocsp").crl_url, "");
+    }
+
+    #[test]
+    fn golden_ca_profiles() {
+        let s = load_golden("sign-ca-csr-profiles", "cfg.json").signing;
+        let subca = s.profile("subca").unwrap();
+        assert!(subca.ca_constraint.is_ca);
+        assert_eq!(subca.ca_constraint.path_len(), Ok(Some(0)));
+        let deep = s.profile("deepca").unwrap().ca_constraint;
+        assert_eq!(deep.path_len(), Ok(Some(3)));
+        assert!(!s.profile("server").unwrap().ca_constraint.is_ca);
+        assert_eq!(
+            s.profile("client").unwrap().crl_url,
+            "http://crl.sign.golden.test/root.crl"
+        );
+
+        let s = load_golden("gencert-intermediate-chain", "config.json").signing;
+        let int = s.profile("intermediate").unwrap();
+        assert_eq!(int.ca_constraint.path_len(), Ok(Some(0)));
+        assert_eq!(
+            int.key_usage().0,
+            KU_CERT_SIGN | KU_CRL_SIGN | KU_DIGITAL_SIGNATURE
+        );
+    }
+
+    #[test]
+    fn golden_selfsign_profiles() {
+        let s = load_golden("selfsign-config-profile", "cfg.json").signing;
+        assert_eq!(s.get("device").expiry, 48 * H);
+        assert_eq!(
+            s.get("device").issuer_urls.as_deref(),
+            Some(&["http://ca.selfsign.golden.test/root.crt".to_string()][..])
+        );
+        assert_eq!(s.get("ca").ca_constraint.path_len(), Ok(Some(2)));
+        assert_eq!(s.get("nosuch").expiry, 720 * H);
+        assert_eq!(s.get("").expiry, 720 * H);
+    }
+
+    #[test]
+    fn signing_section_errors() {
+        assert_eq!(err("{}"), r#"No "signing" field present"#);
+        assert_eq!(err(r#"{"signing":null}"#), r#"No "signing" field present"#);
+        let s = parse(br#"{"signing":{}}"#).unwrap().signing;
+        assert_eq!(s.default.expiry, 8760 * H);
+        assert_eq!(s.default.usages, Profile::default_signing().usages);
+        assert_eq!(
+            err(""),
+            coded("failed to unmarshal configuration: unexpected end of JSON input")
+        );
+        assert_eq!(
+            err(r#"{"signing":"x"}"#),
+            coded("failed to unmarshal configuration: json: cannot unmarshal string into Go struct field .signing of type config.Signing")
+        );
+        assert_eq!(
+            err("[]"),
+            coded("failed to unmarshal configuration: json: cannot unmarshal array into Go value of type config.Config")
+        );
+    }
+
+    #[test]
+    fn populate_errors_in_order() {
+        let cases: &[(&str, &str)] = &[
+            (r#""usages":["signing"]"#, "empty expiry string"),
+            (
+                r#""expiry":"1y""#,
+                r#"time: unknown unit \"y\" in duration \"1y\""#,
+            ),
+            (
+                r#""expiry":"10""#,
+                r#"time: missing unit in duration \"10\""#,
+            ),
+            (
+                r#""expiry":"1h","backdate":"x""#,
+                r#"time: invalid duration \"x\""#,
+            ),
+            (
+                r#""expiry":"1h","policies":[{"ID":"1.2.3","Qualifiers":[{"Type":"bogus"}]}]"#,
+                "invalid policy qualifier type",
+            ),
+            (
+                r#""remote":"nowhere""#,
+                "failed to find remote in remotes section",
+            ),
+            (
+                r#""auth_remote":{"remote":"nowhere"}"#,
+                "failed to find remote in remotes section",
+            ),
+            (
+                r#""expiry":"1h","auth_key":"k""#,
+                "failed to find auth_key in auth_keys section",
+            ),
+            (
+                r#""expiry":"1h","prev_auth_key":"k""#,
+                "failed to find prev_auth_key in auth_keys section",
+            ),
+            (
+                r#""expiry":"1h","auth_remote":{"auth_key":"k"}"#,
+                "failed to find auth_remote's auth_key in auth_keys section",
+            ),
+            (
+                r#""expiry":"1h","name_whitelist":"a(""#,
+                "failed to compile name whitelist section",
+            ),
+            (
+                r#""expiry":"1h","ignored_lint_sources":["RFC3279"]"#,
+                r#"failed to build excluded lint source list: unknown source \"RFC3279\""#,
+            ),
+            (
+                r#""expiry":"0s","usages":["signing"]"#,
+                "invalid configuration",
+            ),
+            (
+                r#""expiry":"1h","not_before":"2024-01-02T00:00:00Z","not_after":"2024-01-01T00:00:00Z""#,
+                "not_after is before not_before",
+            ),
+            (
+                r#""expiry":"1h","Policies":[{"ID":"abc"}]"#,
+                "failed to unmarshal configuration: Invalid OID",
+            ),
+            (
+                r#""expiry":"1h","policies":[{"ID":"1.x.3"}]"#,
+                r#"failed to unmarshal configuration: strconv.Atoi: parsing \"x\": invalid syntax"#,
+            ),
+            (
+                r#""expiry":"1h","allowed_extensions":[1.2]"#,
+                "failed to unmarshal configuration: OID JSON string not wrapped in quotes.1.2",
+            ),
+            (
+                r#""expiry":"1h","lint_error_level":5"#,
+                "failed to unmarshal configuration: bad LintStatus JSON value: 5",
+            ),
+        ];
+        for (body, want) in cases {
+            let got = err(&with_default(body));
+            let want_json = format!(r#"{{"code":5200,"message":"{want}"}}"#);
+            assert_eq!(got, want_json, "{body}");
+        }
+        // Both kinds of remote: the bare policy error.
+        let both = r#"{"remotes":{"r":"127.0.0.1:8888"},"signing":{"default":{"remote":"r","auth_remote":{"remote":"r"}}}}"#;
+        assert_eq!(err(both), coded("Invalid or unknown policy"));
+    }
+
+    #[test]
+    fn auth_keys() {
+        let cfg = |kind: &str, key: &str, profile: &str| {
+            format!(
+                r#"{{"auth_keys":{{"k":{{"type":"{kind}","key":"{key}"}}}},"remotes":{{"r":"h:1"}},"signing":{{"default":{{"expiry":"1h"}},"profiles":{{"p":{{{profile}}}}}}}}}"#
+            )
+        };
+        let local = r#""expiry":"1h","usages":["signing"],"auth_key":"k""#;
+        assert!(parse(cfg("standard", "0123abcd", local).as_bytes()).is_ok());
+        assert_eq!(
+            err(&cfg("hmac", "00", local)),
+            coded("unknown authentication type")
+        );
+        assert_eq!(
+            err(&cfg("standard", "xyz", local)),
+            coded("failed to create new standard auth provider")
+        );
+        let authremote = r#""auth_remote":{"remote":"r","auth_key":"k"}"#;
+        let p = parse(cfg("standard", "00", authremote).as_bytes()).unwrap();
+        assert_eq!(p.signing.profiles[0].1.remote_server, "h:1");
+        // An auth remote needs its key; a local profile mustn't have one.
+        assert_eq!(
+            err(&cfg("standard", "00", r#""auth_remote":{"remote":"r"}"#)),
+            coded("invalid configuration")
+        );
+        assert_eq!(
+            err(&cfg(
+                "standard",
+                "00",
+                r#""expiry":"1h","usages":["signing"],"auth_remote":{"auth_key":"k"}"#
+            )),
+            coded("invalid configuration")
+        );
+    }
+
+    #[test]
+    fn named_profiles_need_a_known_usage() {
+        let cfg = |usages: &str| {
+            format!(
+                r#"{{"signing":{{"default":{{"expiry":"1h"}},"profiles":{{"p":{{"expiry":"1h","usages":{usages}}}}}}}}}"#
+            )
+        };
+        assert_eq!(err(&cfg("[]")), coded("invalid configuration"));
+        assert_eq!(err(&cfg(r#"["Signing"]"#)), coded("invalid configuration"));
+        let s = parse(cfg(r#"["bogus","server auth"]"#).as_bytes())
+            .unwrap()
+            .signing;
+        assert_eq!(s.profile("p").unwrap().key_usage(), (0, vec![SERVER]));
+        // The default may lack usages: that only fails when signing with it.
+        assert_eq!(
+            s.profile("")
+                .unwrap()
+                .check_key_usage()
+                .unwrap_err()
+                .to_string(),
+            r#"{"code":5100,"message":"Invalid policy: no key usage available"}"#
+        );
+        assert!(s.profile("p").unwrap().check_key_usage().is_ok());
+        assert_eq!(
+            err(r#"{"signing":{"profiles":{"p":null}}}"#),
+            coded("can't parse nil profile")
+        );
+    }
+
+    #[test]
+    fn go_field_matching() {
+        // The exact key "Expiry" is the integer field; other spellings are the string.
+        assert_eq!(
+            err(&with_default(r#""Expiry":"1h""#)),
+            coded("failed to unmarshal configuration: json: cannot unmarshal string into Go struct field .signing.default.Expiry of type time.Duration")
+        );
+        let s =
+            parse(with_default(r#""EXPIRY":"2h","Usages":["signing"],"expiry":"3h""#).as_bytes())
+                .unwrap()
+                .signing;
+        assert_eq!(s.default.expiry, 3 * H);
+        let s = parse(with_default(r#""expiry":"2h","Backdate":60000000000"#).as_bytes())
+            .unwrap()
+            .signing;
+        assert_eq!(s.default.backdate, MINUTE);
+        // Type errors are reported after decoding, so a later syntax-valid custom
+        // decoder failure wins over an earlier mismatch.
+        assert_eq!(
+            err(&with_default(
+                r#""usages":"signing","lint_error_level":"loud""#
+            )),
+            coded(r#"failed to unmarshal configuration: bad LintStatus JSON value: "loud""#)
+        );
+        assert_eq!(
+            err(r#"{"signing":{"profiles":{"p":{"ocsp_no_check":"yes"}}}}"#),
+            coded("failed to unmarshal configuration: json: cannot unmarshal string into Go struct field .signing.profiles.p.ocsp_no_check of type bool")
+        );
+    }
+
+    #[test]
+    fn profile_fields() {
+        let body = r#""expiry":"1h","backdate":"1m","issuer_urls":[],"copy_extensions":true,
+            "not_before":"2024-05-01T12:00:00+02:00","not_after":"2025-05-01T00:00:00.5Z",
+            "name_whitelist":"\\.example\\.com$","lint_error_level":"warn",
+            "policies":[{"ID":"2.23.140.1.2.1","Qualifiers":[{"type":"id-qt-cps","value":"http://cps"}]}],
+            "allowed_extensions":["1.2.3"],
+            "CSRWhitelist":{"PublicKey":true,"dnsnames":true},"ClientProvidesSerialNumbers":true"#;
+        let s = parse(with_default(body).as_bytes()).unwrap().signing;
+        let p = s.profile("").unwrap();
+        assert_eq!(p.backdate, MINUTE);
+        assert_eq!(p.issuer_urls, Some(vec![]));
+        assert!(p.copy_extensions);
+        assert_eq!(p.not_before, Some(at("2024-05-01T10:00:00Z")));
+        assert_eq!(p.not_after, Some(at("2025-05-01T00:00:00.5Z")));
+        assert!(p.name_whitelist.as_ref().unwrap().is_match("a.example.com"));
+        assert_eq!(p.lint_error_level, 5);
+        assert_eq!(p.policies[0].id.to_string(), "2.23.140.1.2.1");
+        assert_eq!(p.policies[0].qualifiers[0].kind, "id-qt-cps");
+        assert_eq!(p.allowed_extensions, [Oid(vec![1, 2, 3])]);
+        assert!(p.check_policies().is_ok());
+        let w = p.csr_whitelist.unwrap();
+        assert!(w.public_key && w.dns_names && !w.subject);
+        assert!(p.client_provides_serial_numbers);
+        assert_eq!(
+            s.check_lint(&p).unwrap_err().to_string(),
+            r#"{"code":2500,"message":"Private key is unavailable"}"#
+        );
+
+        let s = parse(
+            with_default(r#""expiry":"1h","policies":[{"ID":"1.2","Qualifiers":[{"Value":"v"}]}]"#)
+                .as_bytes(),
+        )
+        .unwrap()
+        .signing;
+        assert_eq!(
+            s.profile("")
+                .unwrap()
+                .check_policies()
+                .unwrap_err()
+                .to_string(),
+            coded("Invalid qualifier type in Policies ")
+        );
+    }
+
+    #[test]
+    fn time_errors() {
+        let cases: &[(&str, &str)] = &[
+            ("1", "Time.UnmarshalJSON: input is not a JSON string"),
+            (
+                r#""2024-01-01""#,
+                r#"parsing time \"2024-01-01\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"\" as \"T\""#,
+            ),
+            (
+                r#""2024-13-01T00:00:00Z""#,
+                r#"parsing time \"2024-13-01T00:00:00Z\": month out of range"#,
+            ),
+            (
+                r#""2023-02-29T00:00:00Z""#,
+                r#"parsing time \"2023-02-29T00:00:00Z\": day out of range"#,
+            ),
+            (
+                r#""2024-01-01T00:00:00Zx""#,
+                r#"parsing time \"2024-01-01T00:00:00Zx\": extra text: \"x\""#,
+            ),
+            (
+                r#""2024-01-01T1:00:00Z""#,
+                r#"parsing time \"2024-01-01T1:00:00Z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"1\" as \"15\""#,
+            ),
+            (
+                r#""2024-01-01T00:00:00+0100""#,
+                r#"parsing time \"2024-01-01T00:00:00+0100\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"+0100\" as \"Z07:00\""#,
+            ),
+        ];
+        for (v, want) in cases {
+            let got = err(&with_default(&format!(r#""expiry":"1h","not_before":{v}"#)));
+            assert_eq!(
+                got,
+                format!(r#"{{"code":5200,"message":"failed to unmarshal configuration: {want}"}}"#),
+                "{v}"
+            );
+        }
+        // The zero time is Go's "unset".
+        let s =
+            parse(with_default(r#""expiry":"1h","not_before":"0001-01-01T00:00:00Z""#).as_bytes())
+                .unwrap()
+                .signing;
+        assert_eq!(s.default.not_before, None);
+    }
+
+    #[test]
+    fn mixed_policy_selection() {
+        let cfg = r#"{"remotes":{"r":"127.0.0.1:8888"},"signing":{"default":{"expiry":"1h","usages":["signing"]},
+            "profiles":{"local":{"expiry":"2h","usages":["signing"]},"far":{"remote":"r"}}}}"#;
+        let s = parse(cfg.as_bytes()).unwrap().signing;
+        assert_eq!(s.profile("").unwrap().expiry, H);
+        assert_eq!(s.profile("local").unwrap().expiry, 2 * H);
+        assert_eq!(
+            s.profile("nosuch").unwrap_err().to_string(),
+            r#"{"code":5400,"message":"Unknown policy profile"}"#
+        );
+        assert!(s.profile("far").is_err());
+        assert_eq!(s.check_lint(&s.default).map_err(|e| e.to_string()), Ok(()));
+    }
+
+    #[test]
+    fn validity_rounds_to_the_minute_then_backdates() {
+        let p = Profile::default_signing();
+        let (nb, na) = p.validity(at("2024-03-01T17:49:40Z")).unwrap();
+        assert_eq!(nb, at("2024-03-01T17:45:00Z"));
+        assert_eq!(na, at("2025-03-01T17:45:00Z"));
+        let (nb, _) = p.validity(at("2024-03-01T17:44:05.9Z")).unwrap();
+        assert_eq!(nb, at("2024-03-01T17:39:00Z"));
+        let (nb, _) = p.validity(at("2024-03-01T17:44:30Z")).unwrap();
+        assert_eq!(nb, at("2024-03-01T17:40:00Z"));
+        let (nb, _) = p.validity(at("2024-03-01T17:44:29.999999999Z")).unwrap();
+        assert_eq!(nb, at("2024-03-01T17:39:00Z"));
+
+        let zero_backdate = Profile {
+            backdate: 0,
+            expiry: H,
+            ..Profile::default()
+        };
+        let (nb, na) = zero_backdate.validity(at("2024-03-01T00:00:00Z")).unwrap();
+        assert_eq!(
+            (nb, na),
+            (at("2024-02-29T23:55:00Z"), at("2024-03-01T00:55:00Z"))
+        );
+
+        let negative = Profile {
+            expiry: -H,
+            ..Profile::default_signing()
+        };
+        let (nb, na) = negative.validity(at("2024-03-01T00:00:00Z")).unwrap();
+        assert!(na < nb);
+
+        let fixed_start = Profile {
+            not_before: Some(at("2030-01-01T00:00:30Z")),
+            expiry: 2 * H,
+            ..Profile::default()
+        };
+        assert_eq!(
+            fixed_start.validity(at("2024-03-01T00:00:00Z")).unwrap(),
+            (at("2030-01-01T00:00:30Z"), at("2030-01-01T02:00:30Z"))
+        );
+        let fixed_end = Profile {
+            not_after: Some(at("2031-01-01T00:00:00Z")),
+            ..Profile::default_signing()
+        };
+        assert_eq!(
+            fixed_end.validity(at("2024-03-01T00:00:00Z")).unwrap().1,
+            at("2031-01-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn builtin_policies() {
+        let d = Profile::default_signing();
+        assert_eq!(
+            d.key_usage(),
+            (
+                KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT,
+                vec![SERVER, CLIENT]
+            )
+        );
+        assert_eq!((d.expiry, d.backdate), (8760 * H, 5 * MINUTE));
+        assert_eq!(Profile::selfsign_default().expiry, 2190 * H);
+        let ca = Profile::initca();
+        assert_eq!(ca.key_usage(), (KU_CERT_SIGN | KU_CRL_SIGN, vec![]));
+        assert_eq!(ca.expiry, 43800 * H);
+        assert_eq!(ca.ca_constraint.path_len(), Ok(None));
+        let c = |n, z| CaConstraint {
+            is_ca: true,
+            max_path_len: n,
+            max_path_len_zero: z,
+        };
+        assert_eq!(c(0, true).path_len(), Ok(Some(0)));
+        assert_eq!(c(-1, true).path_len(), Ok(None));
+        assert_eq!(
+            c(-2, false).path_len().unwrap_err().to_string(),
+            r#"{"code":1000,"message":"x509: invalid MaxPathLen, must be greater or equal to -1"}"#
+        );
+        assert_eq!(Signing::default().default.expiry, 8760 * H);
+    }
 }
