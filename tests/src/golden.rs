@@ -438,29 +438,37 @@ fn short_str(s: &str) -> String {
 }
 
 /// Every difference between two JSON values, as `path: expected X, got Y`.
+/// A differing `der` is reported only when nothing decoded from it differs.
 pub fn diff_values(exp: &Value, got: &Value, path: &str, out: &mut Vec<String>) {
     match (exp, got) {
         (Value::Object(e), Value::Object(g)) => {
+            let before = out.len();
             let keys: BTreeSet<&String> = e.keys().chain(g.keys()).collect();
             for k in keys {
                 let p = format!("{path}.{k}");
                 match (e.get(k), g.get(k)) {
+                    (Some(_), Some(_)) if k == "der" => {}
                     (Some(ev), None) => out.push(format!("{p}: missing (expected {})", short(ev))),
                     (None, Some(gv)) => out.push(format!("{p}: unexpected {}", short(gv))),
                     (Some(ev), Some(gv)) => diff_values(ev, gv, &p, out),
                     (None, None) => {}
                 }
             }
+            if let (Some(ed), Some(gd), true) = (e.get("der"), g.get("der"), out.len() == before) {
+                if ed != gd {
+                    out.push(format!("{path}.der: expected {ed}, got {gd}"));
+                }
+            }
         }
         (Value::Array(e), Value::Array(g)) if e.iter().chain(g).any(Value::is_object) => {
             for i in 0..e.len().max(g.len()) {
                 // name extensions by their name, which reads better than an index
-                let label = match e
+                let name = e
                     .get(i)
                     .or(g.get(i))
                     .and_then(|x| x.get("name"))
-                    .and_then(Value::as_str)
-                {
+                    .and_then(Value::as_str);
+                let label = match name {
                     Some(n) => format!("{path}[{i} {n}]"),
                     None => format!("{path}[{i}]"),
                 };
@@ -473,6 +481,21 @@ pub fn diff_values(exp: &Value, got: &Value, path: &str, out: &mut Vec<String>) 
                     (None, None) => {}
                 }
             }
+        }
+        (Value::Array(e), Value::Array(g)) if e != g => {
+            // lists of names and values: show where they start to differ
+            let i = e.iter().zip(g).take_while(|(a, b)| a == b).count();
+            let tail = |v: &[Value]| short(&json!(v[i.min(v.len())..(i + 3).min(v.len())]));
+            let lens = if e.len() == g.len() {
+                String::new()
+            } else {
+                format!(" ({} entries, expected {})", g.len(), e.len())
+            };
+            out.push(format!(
+                "{path}[{i}:]: expected {}, got {}{lens}",
+                tail(e),
+                tail(g)
+            ));
         }
         _ if exp != got => out.push(format!(
             "{path}: expected {}, got {}",
@@ -858,4 +881,116 @@ pub fn compare(exp: &Expected, ob: &Observed) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cases_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("golden")
+            .join("cases")
+    }
+
+    /// The facts of a recorded output, extracted by this crate, must be the
+    /// facts recorded with it (the recording is the first of the reference runs,
+    /// which is also what expected/stdout, files/ and sample/ hold).
+    fn check_recorded(exp: &Value, data: &[u8], what: &str, out: &mut Vec<String>) {
+        let c = Content::analyze(data, None);
+        if exp["binary"] == json!(true) {
+            return;
+        }
+        if exp["skeleton"] != json!(c.skeleton) {
+            out.push(format!("{what}: skeleton {:?}", c.skeleton));
+        }
+        if *exp.get("json").unwrap_or(&json!([])) != json!(c.json) {
+            out.push(format!("{what}: json keys"));
+        }
+        let pems = exp["pems"].as_array().cloned().unwrap_or_default();
+        if pems.len() != c.blocks.len() {
+            out.push(format!(
+                "{what}: {} blocks, expected {}",
+                c.blocks.len(),
+                pems.len()
+            ));
+        }
+        for (e, b) in pems.iter().zip(&c.blocks) {
+            let p = format!("{what} {}", b.location);
+            assert_eq!(e["where"], json!(b.location), "{p}");
+            assert_eq!(e["kind"], json!(b.object.kind), "{p}");
+            let mut facts = b.object.facts.clone();
+            if e["facts"]["validity"]["not_before_second"] == json!(VARIES) {
+                facts["validity"]["not_before_second"] = json!(VARIES);
+            }
+            diff_values(&e["facts"], &facts, &format!("{p}.facts"), out);
+            diff_values(&e["random"], &b.object.random, &format!("{p}.random"), out);
+            if let Some(time) = &b.object.time {
+                for (k, v) in time {
+                    if e["time"][k] != *v {
+                        out.push(format!("{p}.time.{k}: expected {}, got {v}", e["time"][k]));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn facts_of_every_recorded_output_match_the_recording() {
+        let mut problems = Vec::new();
+        let mut checked = 0;
+        for entry in std::fs::read_dir(cases_dir()).unwrap() {
+            let dir = entry.unwrap().path();
+            let Ok(exp) = load_expected(&dir) else {
+                continue;
+            };
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            if let Some(stdout) = &exp.stdout {
+                check_recorded(
+                    &exp.result["stdout"],
+                    stdout,
+                    &format!("{name} stdout"),
+                    &mut problems,
+                );
+                checked += 1;
+            }
+            for f in exp.result["files"].as_array().unwrap() {
+                let path = f["path"].as_str().unwrap();
+                let sub = if f["deterministic"] == json!(true) {
+                    "files"
+                } else {
+                    "sample"
+                };
+                if let Ok(data) = std::fs::read(dir.join(EXPECTED_DIR).join(sub).join(path)) {
+                    check_recorded(
+                        &f["content"],
+                        &data,
+                        &format!("{name} {path}"),
+                        &mut problems,
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} recorded outputs found");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn known_facts_of_a_sample_certificate() {
+        let pem = std::fs::read_to_string(cases_dir().join("gencrl-basic/root-ca.pem")).unwrap();
+        let objs = facts::pem_objects(&pem);
+        assert_eq!(objs.len(), 1);
+        let f = &objs[0].facts;
+        assert_eq!(f["type"], "certificate");
+        assert_eq!(f["version"], 3);
+        assert_eq!(f["subject_equals_issuer"], true);
+        assert_eq!(f["self_signature_verifies"], true);
+        assert_eq!(f["public_key"]["type"], "rsa");
+        assert_eq!(
+            f["subject"][5],
+            json!([["2.5.4.3", "PrintableString", "Golden CLI Root CA"]])
+        );
+        assert_eq!(f["pem"]["label"], "CERTIFICATE");
+    }
 }
