@@ -421,17 +421,15 @@ fn attribute(oid_der: &[u8], value: &str) -> Vec<u8> {
     asn1::seq(&[oid_der, &asn1::tlv(tag, value.as_bytes())])
 }
 
-/// cfssl's pathlen rules (spec §2.6): `None` = unlimited.
+/// cfssl's pathlen rules (spec §2.6), the same as a profile's CA constraint: `None` =
+/// unlimited.
 pub fn ca_path_len(pathlen: i64, pathlenzero: bool) -> Result<Option<u64>> {
-    match pathlen {
-        0 if pathlenzero => Ok(Some(0)),
-        0 | -1 => Ok(None),
-        n if n > 0 => Ok(Some(n as u64)),
-        _ => Err(Error::coded(
-            1000,
-            "x509: invalid MaxPathLen, must be greater or equal to -1",
-        )),
-    }
+    let c = crate::config::CaConstraint {
+        is_ca: true,
+        max_path_len: pathlen,
+        max_path_len_zero: pathlenzero,
+    };
+    Ok(c.path_len()?.map(|n| n as u64))
 }
 
 /// The basicConstraints value of a CA: `SEQUENCE { TRUE [, pathlen] }`.
@@ -473,6 +471,15 @@ pub fn requested_extensions(req: &Request, sans: &[hosts::San]) -> Result<Vec<Ve
         out.push(asn1::extension(&e.oid_der, e.critical, &e.value));
     }
     Ok(out)
+}
+
+/// cfssl's DelegationUsage marker (a non-critical NULL), which the signer always copies.
+pub fn delegation_usage() -> RawExtension {
+    RawExtension {
+        oid_der: asn1::oid(OID_DELEGATION_USAGE).unwrap_or_default(),
+        critical: false,
+        value: vec![asn1::NULL, 0],
+    }
 }
 
 /// A signed PKCS#10 request (DER) for `subject` and `key` asking for `extensions`.

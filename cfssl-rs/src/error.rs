@@ -16,6 +16,9 @@ pub enum Error {
     /// instead and keep the status, so scripts see the same outcome.
     #[error("{0}")]
     Abort(String),
+    /// The failure was already explained in a log line; nothing more is printed.
+    #[error("")]
+    Reported,
 }
 
 fn coded_json(code: u32, message: &str) -> String {
@@ -59,6 +62,7 @@ impl Error {
         match self {
             Error::Coded { message, .. } => message.clone(),
             Error::Plain(m) | Error::Abort(m) => m.clone(),
+            Error::Reported => String::new(),
         }
     }
 }

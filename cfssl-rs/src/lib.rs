@@ -10,7 +10,11 @@ pub mod output;
 
 pub use error::{Error, Result};
 pub mod asn1;
+pub mod ca;
+pub mod config;
+pub mod csr;
+pub mod duration;
+pub mod hosts;
 pub mod keys;
 pub mod pemfile;
-pub mod config;
-pub mod duration;
+pub mod signer;

@@ -1,1 +1,8 @@
-fn main() {}
+fn main() {
+    // Go does not insist on UTF-8 arguments; neither do we.
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    std::process::exit(cfssl::cli::main(&args));
+}

@@ -3,6 +3,7 @@
 //! signature made with the CA key.
 
 use crate::asn1;
+use crate::config::{CertificatePolicy, Profile};
 use crate::csr::RawExtension;
 use crate::error::{Error, Result};
 use crate::hosts::{self, San};
@@ -20,6 +21,10 @@ const OID_SAN: &str = "2.5.29.17";
 const OID_CRL_DP: &str = "2.5.29.31";
 const OID_OCSP: &str = "1.3.6.1.5.5.7.48.1";
 const OID_CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
+const OID_CERTIFICATE_POLICIES: &str = "2.5.29.32";
+const OID_OCSP_NO_CHECK: &str = "1.3.6.1.5.5.7.48.1.5";
+const OID_QT_CPS: &str = "1.3.6.1.5.5.7.2.1";
+const OID_QT_UNOTICE: &str = "1.3.6.1.5.5.7.2.2";
 
 /// Everything that goes into one certificate, already decided by policy.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +57,84 @@ pub struct Issuer<'a> {
     /// The CA certificate's subjectKeyIdentifier, if it has one.
     pub key_id: Option<&'a [u8]>,
     pub key: &'a PrivateKey,
+}
+
+/// Applies a signing profile to a subject and public key (spec §4): usages, validity,
+/// CA constraint, AIA/CRL URLs, then the extras in Go's order: `extra` (CSR-copied
+/// extensions), certificatePolicies, OCSP no-check.
+pub fn template(
+    profile: &Profile,
+    now: DateTime<Utc>,
+    subject_der: Vec<u8>,
+    spki_der: Vec<u8>,
+    sans: Vec<San>,
+    extra: Vec<RawExtension>,
+) -> Result<Template> {
+    profile.check_key_usage()?;
+    profile.check_policies()?;
+    let (key_usage, ekus) = profile.key_usage();
+    let (not_before, not_after) = profile.validity(now)?;
+    let mut extra_extensions = extra;
+    if !profile.policies.is_empty() {
+        extra_extensions.push(RawExtension {
+            oid_der: oid(OID_CERTIFICATE_POLICIES),
+            critical: false,
+            value: certificate_policies(&profile.policies),
+        });
+    }
+    if profile.ocsp_no_check {
+        extra_extensions.push(RawExtension {
+            oid_der: oid(OID_OCSP_NO_CHECK),
+            critical: false,
+            value: vec![asn1::NULL, 0],
+        });
+    }
+    Ok(Template {
+        serial: random_serial(),
+        not_before,
+        not_after,
+        subject_der,
+        spki_der,
+        key_usage,
+        ext_key_usage: ekus.into_iter().map(String::from).collect(),
+        is_ca: profile.ca_constraint.is_ca,
+        path_len: profile.ca_constraint.path_len()?.map(|n| n as u64),
+        sans,
+        ocsp_url: profile.ocsp_url.clone(),
+        issuer_urls: profile.issuer_urls.clone().unwrap_or_default(),
+        crl_url: profile.crl_url.clone(),
+        extra_extensions,
+    })
+}
+
+/// certificatePolicies: each policy OID with its qualifiers, CPS as an IA5String URI and
+/// user notices as `SEQUENCE { UTF8String explicitText }`.
+fn certificate_policies(policies: &[CertificatePolicy]) -> Vec<u8> {
+    let infos: Vec<Vec<u8>> = policies
+        .iter()
+        .map(|p| {
+            let id = oid(&p.id.to_string());
+            if p.qualifiers.is_empty() {
+                return asn1::seq(&[&id]);
+            }
+            let quals: Vec<Vec<u8>> = p
+                .qualifiers
+                .iter()
+                .map(|q| match q.kind.as_str() {
+                    "id-qt-cps" => asn1::seq(&[
+                        &oid(OID_QT_CPS),
+                        &asn1::tlv(asn1::IA5_STRING, q.value.as_bytes()),
+                    ]),
+                    _ => asn1::seq(&[
+                        &oid(OID_QT_UNOTICE),
+                        &asn1::seq(&[&asn1::tlv(asn1::UTF8_STRING, q.value.as_bytes())]),
+                    ]),
+                })
+                .collect();
+            asn1::seq(&[&id, &asn1::tlv(asn1::SEQUENCE, &quals.concat())])
+        })
+        .collect();
+    asn1::tlv(asn1::SEQUENCE, &infos.concat())
 }
 
 /// cfssl's serial: 20 random bytes with the top bit cleared, so always positive.

@@ -1,2 +1,193 @@
-//! The `cfssl` command line: Go-style flags and one file per subcommand.
+//! The `cfssl` command line: one shared Go-style flag set, a registry of subcommands
+//! (one file each), and the dispatch, usage and exit-status rules of spec §0.
+
 pub mod flags;
+pub mod gencert;
+pub mod input;
+pub mod renewca;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::log;
+use flags::{Flag, Outcome, Parsed};
+use std::io::Write;
+
+/// Every subcommand parses the same flag set, as cfssl does: any of these is accepted
+/// anywhere, even where it has no effect. Help only lists a command's own flags.
+pub static FLAGS: &[Flag] = &[
+    Flag::string("hostname", "", "Hostname for the cert, could be a comma-separated hostname list"),
+    Flag::string("cert", "", "Client certificate that contains the public key"),
+    Flag::string("csr", "", "Certificate signature request file for new public key"),
+    Flag::string("ca", "", "CA used to sign the new certificate -- accepts '[file:]fname' or 'env:varname'"),
+    Flag::string("ca-key", "", "CA private key -- accepts '[file:]fname' or 'env:varname'"),
+    Flag::string("tls-cert", "", "Other endpoint CA to set up TLS protocol"),
+    Flag::string("tls-key", "", "Other endpoint CA private key"),
+    Flag::string("mutual-tls-ca", "", "Mutual TLS - require clients be signed by this CA "),
+    Flag::string("mutual-tls-cn", "", "Mutual TLS - regex for whitelist of allowed client CNs"),
+    Flag::string("tls-remote-ca", "", "CAs to trust for remote TLS requests"),
+    Flag::string("mutual-tls-client-cert", "", "Mutual TLS - client certificate to call remote instance requiring client certs"),
+    Flag::string("mutual-tls-client-key", "", "Mutual TLS - client key to call remote instance requiring client certs"),
+    Flag::string("key", "", "private key for the certificate"),
+    Flag::string("intermediates", "", "intermediate certs"),
+    Flag::string("ca-bundle", "", "path to root certificate store"),
+    Flag::string("int-bundle", "", "path to intermediate certificate store"),
+    Flag::string("address", "127.0.0.1", "Address to bind"),
+    Flag::int("port", "8888", "Port to bind"),
+    Flag::string("min-tls-version", "", "Minimum version of TLS to use, defaults to 1.0"),
+    Flag::string("config", "", "path to configuration file"),
+    Flag::string("profile", "", "signing profile to use"),
+    Flag::bool("initca", "false", "initialise new CA"),
+    Flag::bool("renewca", "false", "re-generate a CA certificate from existing CA certificate/key"),
+    Flag::string("int-dir", "", "specify intermediates directory"),
+    Flag::string("flavor", "ubiquitous", "Bundle Flavor: ubiquitous, optimal and force."),
+    Flag::string("metadata", "", "Metadata file for root certificate presence. The content of the file is a json dictionary (k,v): each key k is SHA-1 digest of a root certificate while value v is a list of key store filenames."),
+    Flag::string("domain", "", "remote server domain name"),
+    Flag::string("ip", "", "remote server ip"),
+    Flag::string("remote", "", "remote CFSSL server"),
+    Flag::string("label", "", "key label to use in remote CFSSL server"),
+    Flag::string("authkey", "", "key to authenticate requests to remote CFSSL server"),
+    Flag::string("responder", "", "Certificate for OCSP responder"),
+    Flag::string("responder-key", "", "private key for OCSP responder certificate"),
+    Flag::string("status", "good", "Status of the certificate: good, revoked, unknown"),
+    Flag::string("reason", "0", "Reason code for revocation"),
+    Flag::string("revoked-at", "now", "Date of revocation (YYYY-MM-DD)"),
+    Flag::duration("interval", "96h0m0s", "Interval between OCSP updates"),
+    Flag::bool("list", "false", "list possible scanners"),
+    Flag::string("family", "", "scanner family regular expression"),
+    Flag::string("scanner", "", "scanner regular expression"),
+    Flag::duration("timeout", "5m0s", "duration (ns, us, ms, s, m, h) to scan each host before timing out"),
+    Flag::string("csv", "", "file containing CSV of hosts"),
+    Flag::int("num-workers", "10", "number of workers to use for scan"),
+    Flag::int("max-hosts", "100", "maximum number of hosts to scan"),
+    Flag::string("responses", "", "file to load OCSP responses from"),
+    Flag::string("path", "/", "Path on which the server will listen"),
+    Flag::string("crl", "", "CRL URL Override"),
+    Flag::string("password", "0", "Password for accessing PKCS #12 data passed to bundler"),
+    Flag::string("usage", "", "usage of private key"),
+    Flag::string("pgp-private", "", "file to load a PGP Private key decryption"),
+    Flag::string("pgp-name", "", "PGP public key name, can be a comma-sepearted key name list"),
+    Flag::string("serial", "", "certificate serial number"),
+    Flag::string("cn", "", "certificate common name (CN)"),
+    Flag::string("aki", "", "certificate issuer (authority) key identifier"),
+    Flag::string("db-config", "", "certificate db configuration file"),
+    Flag::duration("expiry", "168h0m0s", "time from now after which the CRL will expire (default: one week)"),
+    Flag::int("loglevel", "1", "Log level (0 = DEBUG, 5 = FATAL)"),
+    Flag::string("disable", "", "endpoints to disable"),
+];
+
+/// What a subcommand gets: its parsed flags and the `-config` file, already loaded.
+pub struct Context<'a> {
+    pub flags: &'a Parsed,
+    pub config: Option<Config>,
+}
+
+pub struct Command {
+    pub name: &'static str,
+    /// The usage paragraph cfssl prints (after a tab) before the flag list.
+    pub usage: &'static str,
+    /// The flags listed in this command's usage, in cfssl's order.
+    pub own_flags: &'static [&'static str],
+    /// Runs the command and returns what goes to stdout.
+    pub run: fn(&Context) -> Result<String, Error>,
+}
+
+pub static COMMANDS: &[&Command] = &[&gencert::COMMAND];
+
+fn command_usage(cmd: &Command) -> String {
+    let own = cmd
+        .own_flags
+        .iter()
+        .filter_map(|n| FLAGS.iter().find(|f| f.name == *n));
+    format!("\t{}{}", cmd.usage, flags::usage_lines(own))
+}
+
+fn top_level_usage() -> String {
+    let mut out = String::from("Usage:\nAvailable commands:\n");
+    for c in COMMANDS {
+        out.push('\t');
+        out.push_str(c.name);
+        out.push('\n');
+    }
+    out.push_str("Top-level flags:\n");
+    out
+}
+
+/// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
+pub fn main(args: &[String]) -> i32 {
+    let stderr = |s: &str| {
+        let _ = std::io::stderr().lock().write_all(s.as_bytes());
+    };
+    let Some(name) = args.first() else {
+        stderr(&format!("No command is given.\n{}", top_level_usage()));
+        return 1;
+    };
+    if name.starts_with('-') {
+        return match flags::parse(&[], &args[..1]) {
+            Ok(Outcome::Help) => {
+                stderr(&top_level_usage());
+                0
+            }
+            Ok(Outcome::Parsed(_)) | Err(_) => {
+                let flag = name.trim_start_matches('-').split('=').next().unwrap_or("");
+                stderr(&format!(
+                    "flag provided but not defined: -{flag}\n{}",
+                    top_level_usage()
+                ));
+                2
+            }
+        };
+    }
+    let Some(cmd) = COMMANDS.iter().find(|c| c.name == name) else {
+        stderr(&format!(
+            "Command {name} is not defined.\n{}",
+            top_level_usage()
+        ));
+        return 1;
+    };
+    let parsed = match flags::parse(FLAGS, &args[1..]) {
+        Ok(Outcome::Parsed(p)) => p,
+        Ok(Outcome::Help) => {
+            stderr(&command_usage(cmd));
+            return 0;
+        }
+        Err(e) => {
+            stderr(&format!("{e}\n{}", command_usage(cmd)));
+            return 2;
+        }
+    };
+    log::set_level(parsed.get_int("loglevel"));
+
+    let config = match parsed.get_str("config") {
+        "" => None,
+        path => match crate::config::load(path) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                // cfssl prints this one without a trailing newline.
+                stderr(&format!("Failed to load config file: {e}"));
+                return 1;
+            }
+        },
+    };
+    let ctx = Context {
+        flags: &parsed,
+        config,
+    };
+    match (cmd.run)(&ctx) {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout
+                .write_all(out.as_bytes())
+                .and_then(|_| stdout.flush())
+                .is_err()
+            {
+                return 1;
+            }
+            0
+        }
+        Err(Error::Reported) => 1,
+        Err(e) => {
+            stderr(&format!("{e}\n"));
+            e.exit_code()
+        }
+    }
+}

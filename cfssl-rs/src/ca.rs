@@ -1,0 +1,85 @@
+//! Loading a CA certificate and its key the way cfssl's local signer does, with its
+//! error codes (spec §1.4).
+
+use crate::error::{Error, Result};
+use crate::keys::{self, PrivateKey};
+use crate::pemfile;
+use x509_parser::prelude::*;
+
+/// A parsed CA certificate; only what signing needs is kept.
+#[derive(Debug, Clone)]
+pub struct CaCert {
+    pub der: Vec<u8>,
+    pub subject_der: Vec<u8>,
+    pub spki_der: Vec<u8>,
+    pub key_id: Option<Vec<u8>>,
+    pub is_ca: bool,
+    /// `Some(n)` when basicConstraints carries a pathLenConstraint.
+    pub max_path_len: Option<u32>,
+}
+
+/// Parses a PEM file holding exactly one certificate.
+pub fn parse_cert_pem(data: &[u8]) -> Result<CaCert> {
+    let trimmed = trim_ascii(data);
+    let Some((block, rest)) = pemfile::decode(trimmed) else {
+        return Err(Error::coded(1002, "Failed to decode certificate"));
+    };
+    let cert = parse_cert_der(&block.der)?;
+    if !trim_ascii(rest).is_empty() {
+        return Err(Error::coded(
+            1003,
+            "the PEM file should contain only one object",
+        ));
+    }
+    Ok(cert)
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |i| i + 1);
+    &b[s..e]
+}
+
+pub fn parse_cert_der(der: &[u8]) -> Result<CaCert> {
+    let failed = || Error::coded(1003, "Failed to parse certificate");
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|_| failed())?;
+    if !rest.is_empty() {
+        return Err(failed());
+    }
+    let mut out = CaCert {
+        der: der.to_vec(),
+        subject_der: cert.subject().as_raw().to_vec(),
+        spki_der: cert.public_key().raw.to_vec(),
+        key_id: None,
+        is_ca: false,
+        max_path_len: None,
+    };
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(kid) => out.key_id = Some(kid.0.to_vec()),
+            ParsedExtension::BasicConstraints(bc) => {
+                out.is_ca = bc.ca;
+                out.max_path_len = bc.path_len_constraint;
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `-ca` and `-ca-key` as cfssl's signer does: certificate file, key file,
+/// then parse both; the first failure is the one reported.
+pub fn load(cert_arg: &str, key_arg: &str) -> Result<(CaCert, PrivateKey)> {
+    let cert_bytes = crate::cli::input::read_value_or_location(cert_arg)?;
+    let key_bytes = crate::cli::input::read_value_or_location(key_arg)
+        .map_err(|e| Error::coded(1001, e.message()))?;
+    let cert = parse_cert_pem(&cert_bytes)?;
+    let key = keys::parse_pem(&key_bytes)?;
+    Ok((cert, key))
+}
