@@ -56,6 +56,8 @@ struct Cluster {
     etcdctl: PathBuf,
     certs: PathBuf,
     members: Vec<Member>,
+    /// became healthy at least once (else there is no leader to look up on teardown)
+    formed: bool,
 }
 
 impl Cluster {
@@ -105,7 +107,7 @@ impl Cluster {
                 proc: ProcGuard::new(names[i], child),
             });
         }
-        Cluster { etcdctl: etcdctl.to_path_buf(), certs: pki.certs.clone(), members }
+        Cluster { etcdctl: etcdctl.to_path_buf(), certs: pki.certs.clone(), members, formed: false }
     }
 
     fn endpoints(&self) -> String {
@@ -161,6 +163,7 @@ impl Cluster {
             }
             let out = self.ctl("root", &["endpoint", "health"]);
             if out.success() && out.both().matches("is healthy").count() == 3 {
+                self.formed = true;
                 return Ok(start.elapsed());
             }
             last = out.to_string();
@@ -169,37 +172,30 @@ impl Cluster {
         Err(format!("not healthy within {within:?}; last etcdctl:\n{last}"))
     }
 
-    /// Index of the current leader, as reported by `endpoint status` (best effort).
+    /// Index of the current leader, as reported by `endpoint status` (best effort,
+    /// one short query per member).
     fn leader(&self) -> Option<usize> {
-        for (i, m) in self.members.iter().enumerate() {
+        let mut ids = Vec::new();
+        let mut leader_id = None;
+        for m in &self.members {
             let ep = format!("https://127.0.0.1:{}", m.client_port);
-            let out = self.ctl_at("root", &ep, &["endpoint", "status", "-w", "json"]);
-            if !out.success() {
-                continue;
-            }
-            let v: serde_json::Value = match serde_json::from_str(out.stdout.trim()) {
-                Ok(v) => v,
-                Err(_) => continue,
-            };
+            let mut cmd = clean_command(&self.etcdctl);
+            cmd.env("ETCDCTL_API", "3")
+                .arg(format!("--endpoints={ep}"))
+                .arg(format!("--cacert={}", self.certs.join("ca.pem").display()))
+                .arg(format!("--cert={}", self.certs.join("root.pem").display()))
+                .arg(format!("--key={}", self.certs.join("root-key.pem").display()))
+                .args(["--dial-timeout=1s", "--command-timeout=2s", "endpoint", "status", "-w", "json"]);
+            let out = run_bounded(cmd, None, Duration::from_secs(4));
+            let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap_or_default();
             let st = &v[0]["Status"];
-            let (me, leader) = (st["header"]["member_id"].as_u64(), st["leader"].as_u64());
-            if me.is_some() && me == leader {
-                return Some(i);
-            }
-            // Not the leader itself, but it knows which one is: find it by member id.
-            if let Some(l) = leader {
-                for (j, n) in self.members.iter().enumerate() {
-                    let ep = format!("https://127.0.0.1:{}", n.client_port);
-                    let o = self.ctl_at("root", &ep, &["endpoint", "status", "-w", "json"]);
-                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(o.stdout.trim()) {
-                        if v[0]["Status"]["header"]["member_id"].as_u64() == Some(l) {
-                            return Some(j);
-                        }
-                    }
-                }
+            ids.push(st["header"]["member_id"].as_u64());
+            if let Some(l) = st["leader"].as_u64() {
+                leader_id = Some(l);
             }
         }
-        None
+        let l = leader_id?;
+        ids.iter().position(|id| *id == Some(l))
     }
 }
 
@@ -208,7 +204,7 @@ impl Drop for Cluster {
     /// followers are still up (or all at once) stalls on the 7 s request timeout.
     fn drop(&mut self) {
         let start = Instant::now();
-        let leader = self.leader();
+        let leader = if self.formed { self.leader() } else { None };
         let mut order: Vec<usize> = (0..self.members.len()).filter(|i| Some(*i) != leader).collect();
         if let Some(l) = leader {
             order.push(l);
@@ -240,9 +236,6 @@ fn cluster_scenario(swap: Swap) {
     // Mint: the unchanged tls-setup Makefile with our binaries swapped in.
     let pki = run_tls_setup(swap);
     assert_complete(&pki);
-    step("key files are mode 0600", key_modes(&pki.certs).iter().all(|(_, m)| *m == 0o600), || {
-        format!("{:?}", key_modes(&pki.certs).iter().map(|(p, m)| format!("{} {:o}", p.display(), m)).collect::<Vec<_>>())
-    });
     let minted = t0.elapsed();
 
     let work = pki.root.join("etcd");
@@ -250,7 +243,7 @@ fn cluster_scenario(swap: Swap) {
     let mut cluster = Cluster::start(&etcd, &etcdctl, &pki, &work);
 
     // 1. The cluster forms: all endpoints healthy, three started members.
-    let healthy = cluster.wait_healthy(Duration::from_secs(30));
+    let healthy = cluster.wait_healthy(Duration::from_secs(20));
     step("cluster forms: all endpoints healthy", healthy.is_ok(), || {
         format!("{}\n{}", healthy.clone().unwrap_err(), cluster.logs())
     });

@@ -17,12 +17,13 @@ fn loud(msg: &str) {
 }
 
 /// A PKI from the tls-setup flow plus `srvonly` (profile server: no client auth) and
-/// `clionly` (profile client: no server auth) certificates for the etcd request.
+/// `clionly` (profile client: no server auth) certificates, both for the etcd request
+/// (hosts localhost, 127.0.0.1), so only the extended key usage differs from etcd1.
 fn pki_with_usage_variants() -> Pki {
     let pki = run_tls_setup(Swap::MakeVars);
     assert_complete(&pki);
     gencert_profile(&pki, Path::new("config/req-csr.json"), Some("server"), "srvonly");
-    gencert_profile(&pki, Path::new("config/req-calico.json"), Some("client"), "clionly");
+    gencert_profile(&pki, Path::new("config/req-csr.json"), Some("client"), "clionly");
     pki
 }
 
