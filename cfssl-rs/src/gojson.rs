@@ -30,7 +30,9 @@ impl Value {
         match self {
             Value::Null => "null".into(),
             Value::Bool(_) => "bool".into(),
-            Value::Number(n) => format!("number {n}"),
+            // Go names the number itself only when it does not fit a numeric field;
+            // see `TypeErrors::int`.
+            Value::Number(_) => "number".into(),
             Value::String(_) => "string".into(),
             Value::Array(_) => "array".into(),
             Value::Object(_) => "object".into(),
@@ -155,7 +157,14 @@ impl TypeErrors {
             Value::Number(n) => match n.parse::<i64>() {
                 Ok(i) => Some(i),
                 Err(_) => {
-                    self.record(v, st, field, "int");
+                    if self.0.is_none() {
+                        self.0 = Some(TypeError {
+                            value: format!("number {n}"),
+                            struct_name: st.into(),
+                            field: field.into(),
+                            go_type: "int".into(),
+                        });
+                    }
                     None
                 }
             },
@@ -595,6 +604,16 @@ mod tests {
         assert_eq!(
             te.into_result().unwrap_err().to_string(),
             "json: cannot unmarshal number 2048.0 into Go struct field KeyRequest.key.size of type int"
+        );
+    }
+
+    #[test]
+    fn numbers_are_named_only_for_numeric_fields() {
+        let mut te = TypeErrors::default();
+        te.string(&Value::Number("5".into()), "CertificateRequest", "CN");
+        assert_eq!(
+            te.into_result().unwrap_err().to_string(),
+            "json: cannot unmarshal number into Go struct field CertificateRequest.CN of type string"
         );
     }
 
