@@ -129,6 +129,11 @@ fn ca_profile(req: &Request, crl_url: &str) -> Result<Profile> {
 
 fn initca_new_key(req: &Request) -> Result<String> {
     log::info("generating a new CA key and certificate from CSR");
+    new_ca(req)
+}
+
+/// A new CA key, its CSR and self-signed certificate (`gencert -initca`, `genkey -initca`).
+pub fn new_ca(req: &Request) -> Result<String> {
     let profile = ca_profile(req, &req.crl_url)?;
     note_pathlenzero(req);
     if !req.has_subject_information() {

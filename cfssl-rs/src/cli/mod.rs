@@ -3,6 +3,7 @@
 
 pub mod flags;
 pub mod gencert;
+pub mod genkey;
 pub mod input;
 pub mod renewca;
 
@@ -91,7 +92,7 @@ pub struct Command {
     pub run: fn(&Context) -> Result<String, Error>,
 }
 
-pub static COMMANDS: &[&Command] = &[&gencert::COMMAND];
+pub static COMMANDS: &[&Command] = &[&gencert::COMMAND, &genkey::COMMAND];
 
 fn command_usage(cmd: &Command) -> String {
     let own = cmd
