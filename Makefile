@@ -25,7 +25,7 @@ certs: build
 	$(MAKE) -C tls-setup CFSSL=$(CFSSL_BIN) JSON=$(CFSSLJSON_BIN)
 
 test: build
-	CFSSL_BIN=$(CFSSL_BIN) CFSSLJSON_BIN=$(CFSSLJSON_BIN) $(CARGO) test --workspace
+	CFSSL_BIN=$(CFSSL_BIN) CFSSLJSON_BIN=$(CFSSLJSON_BIN) $(CARGO) test --workspace --no-fail-fast
 
 install: build
 	install -d $(DESTDIR)$(BINDIR)
