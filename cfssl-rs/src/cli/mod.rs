@@ -3,6 +3,7 @@
 
 pub mod flags;
 pub mod gencert;
+pub mod gencsr;
 pub mod genkey;
 pub mod input;
 pub mod renewca;
@@ -92,7 +93,7 @@ pub struct Command {
     pub run: fn(&Context) -> Result<String, Error>,
 }
 
-pub static COMMANDS: &[&Command] = &[&gencert::COMMAND, &genkey::COMMAND];
+pub static COMMANDS: &[&Command] = &[&gencert::COMMAND, &genkey::COMMAND, &gencsr::COMMAND];
 
 fn command_usage(cmd: &Command) -> String {
     let own = cmd
