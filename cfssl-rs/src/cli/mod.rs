@@ -6,7 +6,10 @@ pub mod gencert;
 pub mod gencsr;
 pub mod genkey;
 pub mod input;
+pub mod print_defaults;
 pub mod renewca;
+pub mod unimplemented;
+pub mod version;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -93,7 +96,13 @@ pub struct Command {
     pub run: fn(&Context) -> Result<String, Error>,
 }
 
-pub static COMMANDS: &[&Command] = &[&gencert::COMMAND, &genkey::COMMAND, &gencsr::COMMAND];
+pub static COMMANDS: &[&Command] = &[
+    &gencert::COMMAND,
+    &genkey::COMMAND,
+    &gencsr::COMMAND,
+    &print_defaults::COMMAND,
+    &version::COMMAND,
+];
 
 fn command_usage(cmd: &Command) -> String {
     let own = cmd
@@ -105,9 +114,13 @@ fn command_usage(cmd: &Command) -> String {
 
 fn top_level_usage() -> String {
     let mut out = String::from("Usage:\nAvailable commands:\n");
-    for c in COMMANDS {
+    // cfssl lists its commands in Go map order, which is random; sorted is one of them.
+    let mut names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    names.extend_from_slice(unimplemented::NAMES);
+    names.sort_unstable();
+    for name in names {
         out.push('\t');
-        out.push_str(c.name);
+        out.push_str(name);
         out.push('\n');
     }
     out.push_str("Top-level flags:\n");
@@ -138,6 +151,10 @@ pub fn main(args: &[String]) -> i32 {
                 2
             }
         };
+    }
+    if unimplemented::NAMES.contains(&name.as_str()) {
+        stderr(&format!("{}\n", unimplemented::error(name)));
+        return 1;
     }
     let Some(cmd) = COMMANDS.iter().find(|c| c.name == name) else {
         stderr(&format!(
