@@ -293,14 +293,14 @@ pub fn string_value(t: &Tlv) -> String {
     let c = t.content();
     let decoded = match t.tag {
         0x0c => std::str::from_utf8(c).ok().map(str::to_owned),
-        0x1e if c.len() % 2 == 0 => {
+        0x1e if c.len().is_multiple_of(2) => {
             let units: Vec<u16> = c
                 .chunks(2)
                 .map(|p| u16::from_be_bytes([p[0], p[1]]))
                 .collect();
             String::from_utf16(&units).ok()
         }
-        0x1c if c.len() % 4 == 0 => c
+        0x1c if c.len().is_multiple_of(4) => c
             .chunks(4)
             .map(|p| char::from_u32(u32::from_be_bytes([p[0], p[1], p[2], p[3]])))
             .collect(),
@@ -345,7 +345,7 @@ pub fn time(t: &Tlv) -> Result<Time> {
                 return err(format!("bad GeneralizedTime {s:?}"));
             };
             let frac = &body[14..];
-            if !frac.is_empty() && !(frac.starts_with('.') && digits(&frac[1..]).is_ok()) {
+            if !(frac.is_empty() || frac.starts_with('.') && digits(&frac[1..]).is_ok()) {
                 return err(format!("bad GeneralizedTime {s:?}"));
             }
             ("GeneralizedTime", digits(&body[..4])?, &body[4..14])
@@ -361,7 +361,7 @@ pub fn time(t: &Tlv) -> Result<Time> {
     } else {
         0
     };
-    let leap = |y: u32| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = |y: u32| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let month_days = [
         31,
         if leap(year) { 29 } else { 28 },

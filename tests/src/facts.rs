@@ -583,7 +583,7 @@ pub fn cert_facts(der_bytes: &[u8]) -> Result<Object> {
     if ch.len() != 3 {
         return Err(DerError("a certificate has 3 parts".into()));
     }
-    let (c_tbs, c_alg, c_sig) = (ch[0], ch[1], ch[2]);
+    let (c_alg, c_sig) = (ch[1], ch[2]);
     let parts = CertParts::new(der_bytes)?;
     let tbs = &parts.tbs_fields;
     let version = if parts.i == 1 {
@@ -592,9 +592,9 @@ pub fn cert_facts(der_bytes: &[u8]) -> Result<Object> {
     } else {
         1
     };
-    let _ = c_tbs;
     let serial = parts.serial();
     let tbs_alg = tbs[parts.i + 1];
+    // a malformed inner AlgorithmIdentifier makes the certificate invalid, as for the reference
     alg_id(&tbs_alg)?;
     let validity = parts.validity()?;
     let nb = der::time(&validity[0])?;
@@ -922,6 +922,7 @@ pub fn crl_facts(der_bytes: &[u8]) -> Result<Object> {
         rest = &rest[1..];
     }
     let sig_alg = alg_id(&c_alg)?;
+    // a malformed inner AlgorithmIdentifier makes the CRL invalid, as for the reference
     alg_id(&tbs[i])?;
     let (_, signature) = der::bitstring(&c_sig)?;
     let mut facts = json!({

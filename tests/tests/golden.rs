@@ -30,7 +30,8 @@ fn binary(var: &str, default: &Path) -> Result<PathBuf, String> {
 }
 
 fn binaries() -> Result<Binaries, String> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = manifest.parent().unwrap_or(manifest);
     let release = workspace.join("target").join("release");
     Ok(Binaries {
         cfssl: binary("CFSSL_BIN", &release.join("cfssl"))?,
