@@ -146,7 +146,8 @@ pub struct Run {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub times: RunTimes,
-    pub rundir: String,
+    /// the run folder, then its real path if that differs (it is deleted by now)
+    pub rundirs: Vec<String>,
     before: Snapshot,
     after: Snapshot,
 }
@@ -225,12 +226,19 @@ pub fn run_case(case_dir: &Path, bins: &Binaries, timeout: Duration) -> std::io:
     let stderr = err.join().unwrap_or_default();
     let end = now();
     let after = snapshot(&rundir)?;
+    let mut rundirs = vec![rundir.to_string_lossy().into_owned()];
+    if let Ok(real) = std::fs::canonicalize(&rundir) {
+        let real = real.to_string_lossy().into_owned();
+        if real != rundirs[0] {
+            rundirs.push(real);
+        }
+    }
     Ok(Run {
         exit,
         stdout,
         stderr,
         times: RunTimes { start, end },
-        rundir: rundir.to_string_lossy().into_owned(),
+        rundirs,
         before,
         after,
     })
@@ -262,7 +270,7 @@ pub fn observe(run: &Run, bins: &Binaries) -> Observed {
     let norm = Normalizer {
         cfssl: bins.cfssl.to_string_lossy().into_owned(),
         cfssljson: bins.cfssljson.to_string_lossy().into_owned(),
-        rundir: run.rundir.clone(),
+        rundirs: run.rundirs.clone(),
     };
     let stdout_norm = norm.bytes(&run.stdout);
     let stderr_norm = String::from_utf8_lossy(&norm.bytes(&run.stderr)).into_owned();
