@@ -250,6 +250,37 @@ fn point_format(point: &[u8]) -> &'static str {
     }
 }
 
+/// IPv6 text with the longest run (2 or more) of zero groups compressed, and
+/// IPv4-mapped addresses in hex too (std would print `::ffff:1.2.3.4`).
+fn ipv6_text(b: &[u8]) -> String {
+    let groups: Vec<u16> = b
+        .chunks(2)
+        .map(|p| u16::from_be_bytes([p[0], p[1]]))
+        .collect();
+    let (mut best, mut best_len, mut i) = (0, 0, 0);
+    while i < groups.len() {
+        let run = groups[i..].iter().take_while(|&&g| g == 0).count();
+        if run > best_len {
+            (best, best_len) = (i, run);
+        }
+        i += run.max(1);
+    }
+    let hex = |gs: &[u16]| {
+        gs.iter()
+            .map(|g| format!("{g:x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    if best_len < 2 {
+        return hex(&groups);
+    }
+    format!(
+        "{}::{}",
+        hex(&groups[..best]),
+        hex(&groups[best + best_len..])
+    )
+}
+
 fn general_name(gn: &Tlv) -> Result<Value> {
     let mut typ = if gn.class == 2 {
         match gn.num {
@@ -274,8 +305,7 @@ fn general_name(gn: &Tlv) -> Result<Value> {
             4 => json!(std::net::Ipv4Addr::new(c[0], c[1], c[2], c[3]).to_string()),
             16 => {
                 typ = "ip6".into();
-                let octets: [u8; 16] = c.try_into().expect("16 bytes");
-                json!(std::net::Ipv6Addr::from(octets).to_string())
+                json!(ipv6_text(c))
             }
             _ => json!(format!("#{}", der::hex(c))),
         },
@@ -1388,4 +1418,22 @@ pub fn text_objects(text: &str) -> Vec<Object> {
     objs.extend(b64_line_objects(text, &spans));
     objs.sort_by_key(|o| o.span.0);
     objs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_like_python() {
+        let ip = |s: &str| ipv6_text(&s.parse::<std::net::Ipv6Addr>().unwrap().octets());
+        assert_eq!(ip("::"), "::");
+        assert_eq!(ip("::1"), "::1");
+        assert_eq!(ip("fe80::"), "fe80::");
+        assert_eq!(ip("2001:db8::1"), "2001:db8::1");
+        assert_eq!(ip("::ffff:1.2.3.4"), "::ffff:102:304");
+        assert_eq!(ip("1:0:0:1:0:0:0:1"), "1:0:0:1::1");
+        assert_eq!(ip("1:0:1:0:1:0:1:0"), "1:0:1:0:1:0:1:0");
+        assert_eq!(ip("1:0:0:2:0:0:3:4"), "1::2:0:0:3:4");
+    }
 }

@@ -991,6 +991,75 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
+    fn input_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if rel == EXPECTED_DIR {
+                continue;
+            }
+            if p.is_dir() {
+                input_files(root, &p, out);
+            } else {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+
+    /// The relations recomputed from the recorded outputs and the inputs must
+    /// be the recorded relations: this exercises signature checks and public
+    /// key derivation for every key type in the corpus.
+    #[test]
+    fn relations_of_every_recording_match() {
+        let mut problems = Vec::new();
+        for entry in std::fs::read_dir(cases_dir()).unwrap() {
+            let dir = entry.unwrap().path();
+            let Ok(exp) = load_expected(&dir) else {
+                continue;
+            };
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            let stdout = Content::analyze(exp.stdout.as_deref().unwrap_or_default(), None);
+            let mut produced = Vec::new();
+            for f in exp.result["files"].as_array().unwrap() {
+                let path = f["path"].as_str().unwrap().to_string();
+                let sub = if f["deterministic"] == json!(true) {
+                    "files"
+                } else {
+                    "sample"
+                };
+                if let Ok(data) = std::fs::read(dir.join(EXPECTED_DIR).join(sub).join(&path)) {
+                    produced.push((path, Content::analyze(&data, None)));
+                } else {
+                    produced.push((path, Content::default()));
+                }
+            }
+            let mut raw_inputs = Vec::new();
+            input_files(&dir, &dir, &mut raw_inputs);
+            let inputs: Vec<(String, Content)> = raw_inputs
+                .into_iter()
+                .filter(|(p, _)| !produced.iter().any(|(q, _)| q == p))
+                .map(|(p, data)| (p, Content::analyze(&data, None)))
+                .collect();
+            let mut objects = Vec::new();
+            push_blocks(&mut objects, "stdout", &stdout, false);
+            for (path, c) in &produced {
+                push_blocks(&mut objects, &format!("file:{path}"), c, false);
+            }
+            for (path, c) in &inputs {
+                push_blocks(&mut objects, &format!("input:{path}"), c, true);
+            }
+            let (issued, groups) = relations(&objects);
+            let rel = &exp.result["relations"];
+            if rel["issued_by"] != json!(issued) {
+                problems.push(format!("{name}: issued_by {}", json!(issued)));
+            }
+            if rel["key_groups"] != json!(groups) {
+                problems.push(format!("{name}: key_groups {}", json!(groups)));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
     #[test]
     fn known_facts_of_a_sample_certificate() {
         let pem = std::fs::read_to_string(cases_dir().join("gencrl-basic/root-ca.pem")).unwrap();
