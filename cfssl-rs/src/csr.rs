@@ -364,6 +364,33 @@ pub struct Subject {
 }
 
 impl Subject {
+    /// A parsed name regrouped as Go's `pkix.Name` holds it: the standard types collected
+    /// per type (CN and serialNumber: the last one wins), every other attribute kept in
+    /// order among the extras.
+    pub fn from_name(name: &x509_parser::x509::X509Name) -> Subject {
+        let mut s = Subject::default();
+        for attr in name.iter().flat_map(|rdn| rdn.iter()) {
+            let value = match attr.as_str() {
+                Ok(v) => v.to_string(),
+                Err(_) => String::from_utf8_lossy(attr.attr_value().data).into_owned(),
+            };
+            let oid = attr.attr_type().to_id_string();
+            match oid.as_str() {
+                "2.5.4.6" => s.country.push(value),
+                "2.5.4.8" => s.province.push(value),
+                "2.5.4.7" => s.locality.push(value),
+                "2.5.4.9" => s.street_address.push(value),
+                "2.5.4.17" => s.postal_code.push(value),
+                "2.5.4.10" => s.organization.push(value),
+                "2.5.4.11" => s.organizational_unit.push(value),
+                "2.5.4.3" => s.cn = value,
+                "2.5.4.5" => s.serial_number = value,
+                _ => s.extra.push((oid, value)),
+            }
+        }
+        s
+    }
+
     /// The Name DER: C, ST, L, street, postalCode, O, OU, CN, serialNumber, then the extra
     /// attributes. Several values of one type share one RDN; a type that also appears
     /// among the extras is left to the extras (Go's rule).
@@ -501,6 +528,183 @@ pub fn encode(subject_der: &[u8], key: &PrivateKey, extensions: &[Vec<u8>]) -> R
         &key.signature_algorithm_der(),
         &asn1::bit_string(&signature),
     ]))
+}
+
+/// A PKCS#10 request as the signer reads it: signature verified, subject regrouped the
+/// way Go's `pkix.Name` holds it, and the requested extensions kept raw.
+#[derive(Debug, Clone)]
+pub struct ParsedCsr {
+    pub subject: Subject,
+    pub spki_der: Vec<u8>,
+    /// Every requested extension, in request order.
+    pub extensions: Vec<RawExtension>,
+    /// The requested subjectAltName entries, in Go's order.
+    pub sans: Vec<hosts::San>,
+    /// `Some(path_len)` when basicConstraints asks for CA:TRUE.
+    pub ca: Option<Option<u32>>,
+}
+
+impl ParsedCsr {
+    pub fn has_extension(&self, dotted: &str) -> bool {
+        let oid = asn1::oid(dotted).unwrap_or_default();
+        self.extensions.iter().any(|e| e.oid_der == oid)
+    }
+}
+
+/// Reads a CSR the way cfssl's signer does: the first PEM block must be a (NEW)
+/// CERTIFICATE REQUEST (9002 / 9300), its DER must parse (9003) and its signature verify
+/// (9300).
+pub fn parse_pem(data: &[u8]) -> Result<ParsedCsr> {
+    let Some((block, _)) = crate::pemfile::decode(data) else {
+        return Err(Error::coded(9002, "CSR Decode failed"));
+    };
+    if block.label != "CERTIFICATE REQUEST" && block.label != "NEW CERTIFICATE REQUEST" {
+        return Err(Error::coded(9300, "not a csr"));
+    }
+    parse_der(&block.der)
+}
+
+pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
+    use x509_parser::prelude::*;
+    let (rest, csr) = X509CertificationRequest::from_der(der)
+        .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
+    if !rest.is_empty() {
+        return Err(Error::coded(
+            9003,
+            "asn1: syntax error: trailing data after ASN.1 of type x509.certificateRequest",
+        ));
+    }
+    let info = &csr.certification_request_info;
+    verify_signature(
+        &csr.signature_algorithm.algorithm.to_id_string(),
+        &info.subject_pki,
+        info.raw,
+        &csr.signature_value.data,
+    )?;
+    let mut out = ParsedCsr {
+        subject: Subject::from_name(&info.subject),
+        spki_der: info.subject_pki.raw.to_vec(),
+        extensions: Vec::new(),
+        sans: Vec::new(),
+        ca: None,
+    };
+    for attr in info.attributes() {
+        let ParsedCriAttribute::ExtensionRequest(req) = attr.parsed_attribute() else {
+            continue;
+        };
+        for ext in &req.extensions {
+            let oid_der = asn1::oid(&ext.oid.to_id_string()).unwrap_or_default();
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    out.sans
+                        .extend(san.general_names.iter().filter_map(|gn| match gn {
+                            GeneralName::DNSName(d) => Some(hosts::San::Dns(d.to_string())),
+                            GeneralName::RFC822Name(e) => Some(hosts::San::Email(e.to_string())),
+                            GeneralName::IPAddress(ip) => Some(hosts::San::Ip(ip.to_vec())),
+                            GeneralName::URI(u) => Some(hosts::San::Uri(u.to_string())),
+                            _ => None,
+                        }))
+                }
+                ParsedExtension::BasicConstraints(bc) if bc.ca => {
+                    out.ca = Some(bc.path_len_constraint)
+                }
+                _ => {}
+            }
+            out.extensions.push(RawExtension {
+                oid_der,
+                critical: ext.critical,
+                value: ext.value.to_vec(),
+            });
+        }
+    }
+    out.sans.sort_by_key(|s| match s {
+        hosts::San::Dns(_) => 0,
+        hosts::San::Email(_) => 1,
+        hosts::San::Ip(_) => 2,
+        hosts::San::Uri(_) => 3,
+    });
+    Ok(out)
+}
+
+/// Checks the request's self-signature with the algorithms Go's x509 accepts for CSRs.
+fn verify_signature(
+    sig_alg: &str,
+    spki: &x509_parser::x509::SubjectPublicKeyInfo,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string())
+        .unwrap_or_default();
+    let ecdsa = |p256: &'static dyn VerificationAlgorithm,
+                 p384: &'static dyn VerificationAlgorithm,
+                 p521: &'static dyn VerificationAlgorithm|
+     -> Option<&'static dyn VerificationAlgorithm> {
+        match curve.as_str() {
+            "1.2.840.10045.3.1.7" => Some(p256),
+            "1.3.132.0.34" => Some(p384),
+            "1.3.132.0.35" => Some(p521),
+            _ => None,
+        }
+    };
+    let (alg, failure): (Option<&'static dyn VerificationAlgorithm>, &str) = match sig_alg {
+        "1.2.840.113549.1.1.5" => (
+            Some(&sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY),
+            "crypto/rsa: verification error",
+        ),
+        "1.2.840.113549.1.1.11" => (
+            Some(&sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY),
+            "crypto/rsa: verification error",
+        ),
+        "1.2.840.113549.1.1.12" => (
+            Some(&sig::RSA_PKCS1_2048_8192_SHA384),
+            "crypto/rsa: verification error",
+        ),
+        "1.2.840.113549.1.1.13" => (
+            Some(&sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY),
+            "crypto/rsa: verification error",
+        ),
+        "1.2.840.10045.4.3.2" => (
+            ecdsa(
+                &sig::ECDSA_P256_SHA256_ASN1,
+                &sig::ECDSA_P384_SHA256_ASN1,
+                &sig::ECDSA_P521_SHA256_ASN1,
+            ),
+            "x509: ECDSA verification failure",
+        ),
+        "1.2.840.10045.4.3.3" => (
+            ecdsa(
+                &sig::ECDSA_P256_SHA384_ASN1,
+                &sig::ECDSA_P384_SHA384_ASN1,
+                &sig::ECDSA_P521_SHA384_ASN1,
+            ),
+            "x509: ECDSA verification failure",
+        ),
+        "1.2.840.10045.4.3.4" => (
+            ecdsa(
+                &sig::ECDSA_P256_SHA512_ASN1,
+                &sig::ECDSA_P384_SHA512_ASN1,
+                &sig::ECDSA_P521_SHA512_ASN1,
+            ),
+            "x509: ECDSA verification failure",
+        ),
+        "1.3.101.112" => (Some(&sig::ED25519), "x509: Ed25519 verification failure"),
+        _ => (None, ""),
+    };
+    let Some(alg) = alg else {
+        return Err(Error::coded(
+            9300,
+            "x509: cannot verify signature: algorithm unimplemented",
+        ));
+    };
+    sig::UnparsedPublicKey::new(alg, &spki.subject_public_key.data)
+        .verify(message, signature)
+        .map_err(|_| Error::coded(9300, failure))
 }
 
 #[cfg(test)]

@@ -107,6 +107,37 @@ pub fn template(
     })
 }
 
+/// `cfssl selfsign`'s certificate, which follows its own rules rather than the signer's
+/// (spec §4.7): a 63-bit serial, notBefore = now − 5m unrounded, notAfter = now + expiry,
+/// no pathlen, AIA with issuer URLs only, no CRL DP, policies or OCSP no-check, and the
+/// CSR's extensions copied raw after the generated ones.
+pub fn selfsign_template(
+    profile: &Profile,
+    now: DateTime<Utc>,
+    subject_der: Vec<u8>,
+    spki_der: Vec<u8>,
+    csr_extensions: Vec<RawExtension>,
+) -> Result<Template> {
+    profile.check_key_usage()?;
+    let (key_usage, ekus) = profile.key_usage();
+    let not_after = now
+        .checked_add_signed(chrono::Duration::nanoseconds(profile.expiry))
+        .ok_or_else(|| Error::plain("certificate expiry is out of range"))?;
+    Ok(Template {
+        serial: random_serial_63(),
+        not_before: now - chrono::Duration::minutes(5),
+        not_after,
+        subject_der,
+        spki_der,
+        key_usage,
+        ext_key_usage: ekus.into_iter().map(String::from).collect(),
+        is_ca: profile.ca_constraint.is_ca,
+        issuer_urls: profile.issuer_urls.clone().unwrap_or_default(),
+        extra_extensions: csr_extensions,
+        ..Template::default()
+    })
+}
+
 /// certificatePolicies: each policy OID with its qualifiers, CPS as an IA5String URI and
 /// user notices as `SEQUENCE { UTF8String explicitText }`.
 fn certificate_policies(policies: &[CertificatePolicy]) -> Vec<u8> {
@@ -144,6 +175,16 @@ pub fn random_serial() -> Vec<u8> {
     rand::rngs::OsRng.fill_bytes(&mut b);
     b[0] &= 0x7f;
     b
+}
+
+/// selfsign's serial: uniform in [0, 2^63 − 1), as Go's `rand.Int(rand.Reader,
+/// math.MaxInt64)` draws it.
+pub fn random_serial_63() -> Vec<u8> {
+    use rand::Rng;
+    rand::rngs::OsRng
+        .gen_range(0..i64::MAX as u64)
+        .to_be_bytes()
+        .to_vec()
 }
 
 /// The serial number in decimal, as cfssl logs it.
@@ -355,6 +396,13 @@ mod tests {
         assert_eq!(serial_decimal(&[0x01, 0x00]), "256");
         assert_eq!(serial_decimal(&[0xff; 8]), u64::MAX.to_string());
         assert_eq!(serial_decimal(&[0]), "0");
+    }
+
+    #[test]
+    fn selfsign_serial_fits_63_bits() {
+        for _ in 0..64 {
+            assert!(random_serial_63()[0] < 0x80);
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod genkey;
 pub mod input;
 pub mod print_defaults;
 pub mod renewca;
+pub mod selfsign;
 pub mod unimplemented;
 pub mod version;
 
@@ -102,7 +103,7 @@ pub static COMMANDS: &[&Command] = &[
     &gencsr::COMMAND,
     &print_defaults::COMMAND,
     &version::COMMAND,
-];
+, &selfsign::COMMAND];
 
 fn command_usage(cmd: &Command) -> String {
     let own = cmd
