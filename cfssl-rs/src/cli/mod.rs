@@ -103,7 +103,8 @@ pub static COMMANDS: &[&Command] = &[
     &gencsr::COMMAND,
     &print_defaults::COMMAND,
     &version::COMMAND,
-, &selfsign::COMMAND];
+    &selfsign::COMMAND,
+];
 
 fn command_usage(cmd: &Command) -> String {
     let own = cmd
