@@ -1,6 +1,7 @@
 //! The `cfssl` command line: one shared Go-style flag set, a registry of subcommands
 //! (one file each), and the dispatch, usage and exit-status rules of spec §0.
 
+pub mod certinfo;
 pub mod flags;
 pub mod gencert;
 pub mod gencsr;
@@ -104,6 +105,7 @@ pub static COMMANDS: &[&Command] = &[
     &print_defaults::COMMAND,
     &version::COMMAND,
     &selfsign::COMMAND,
+    &certinfo::COMMAND,
 ];
 
 fn command_usage(cmd: &Command) -> String {
