@@ -209,16 +209,7 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
         Some(cfg) => cfg.signing.profile(f.get_str("profile"))?,
         None => Profile::default_signing(),
     };
-    if f.get_str("ca-key").is_empty() {
-        return Err(Error::coded(2000, "Unknown private key error"));
-    }
-    let (ca_cert, ca_key) = ca::load(f.get_str("ca"), f.get_str("ca-key"))?;
-    if ca_key.spki_der() != ca_cert.spki_der {
-        return Err(Error::coded(
-            1000,
-            "x509: provided PrivateKey doesn't match parent's PublicKey",
-        ));
-    }
+    let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
     let issuer = Issuer {
         subject_der: &ca_cert.subject_der,
         key_id: ca_cert.key_id.as_deref(),
@@ -237,6 +228,21 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
         ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
         ("key", &key.to_pem()?),
     ]))
+}
+
+/// The local signer's CA certificate and key, refused unless they belong together.
+pub fn load_local_ca(ca_arg: &str, ca_key_arg: &str) -> Result<(ca::CaCert, PrivateKey)> {
+    if ca_key_arg.is_empty() {
+        return Err(Error::coded(2000, "Unknown private key error"));
+    }
+    let (ca_cert, ca_key) = ca::load(ca_arg, ca_key_arg)?;
+    if ca_key.spki_der() != ca_cert.spki_der {
+        return Err(Error::coded(
+            1000,
+            "x509: provided PrivateKey doesn't match parent's PublicKey",
+        ));
+    }
+    Ok((ca_cert, ca_key))
 }
 
 /// A self-signed CA certificate for the request's subject and hosts.

@@ -10,6 +10,7 @@ pub mod input;
 pub mod print_defaults;
 pub mod renewca;
 pub mod selfsign;
+pub mod sign;
 pub mod unimplemented;
 pub mod version;
 
@@ -106,6 +107,7 @@ pub static COMMANDS: &[&Command] = &[
     &version::COMMAND,
     &selfsign::COMMAND,
     &certinfo::COMMAND,
+    &sign::COMMAND,
 ];
 
 fn command_usage(cmd: &Command) -> String {
