@@ -740,13 +740,31 @@ fn compare_content(
             first_diff_line(exp_skeleton, &got.skeleton)
         ));
     }
-    let no_json = json!([]);
-    let exp_json = exp.get("json").unwrap_or(&no_json);
-    if *exp_json != json!(got.json) {
+    let exp_json = exp["json"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if exp_json != got.json.as_slice() {
+        // the first object whose path or keys differ tells the most
+        let i = exp_json
+            .iter()
+            .zip(&got.json)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let show = |v: Option<&Value>| match v {
+            Some(o) => format!(
+                "{} {}",
+                o["path"].as_str().unwrap_or("?"),
+                short(&o["keys"])
+            ),
+            None => "nothing".to_string(),
+        };
         out.push(format!(
-            "{path}: JSON keys: expected {}, got {}",
-            short(exp_json),
-            short(&json!(got.json))
+            "{path}: JSON object #{i} ({} objects, expected {}): expected {}, got {}",
+            got.json.len(),
+            exp_json.len(),
+            show(exp_json.get(i)),
+            show(got.json.get(i))
         ));
     }
     let exp_pems = exp["pems"]
