@@ -211,6 +211,18 @@ impl PrivateKey {
         asn1::seq(&[&alg, &asn1::bit_string(self.pair.public_key_raw())])
     }
 
+    /// Signs with SHA-256 whatever the key's size: Go's `CreateCRL` picks the hash from
+    /// the key type alone, unlike certificate signing (spec §8.9).
+    pub fn sign_rsa_sha256(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let pair = KeyPair::from_pkcs8_der_and_sign_algo(
+            &PrivatePkcs8KeyDer::from(self.pair.serialized_der()),
+            &rcgen::PKCS_RSA_SHA256,
+        )
+        .map_err(|e| Error::coded(1000, format!("signing failed: {e}")))?;
+        pair.sign(message)
+            .map_err(|e| Error::coded(1000, format!("signing failed: {e}")))
+    }
+
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.pair
             .sign(message)

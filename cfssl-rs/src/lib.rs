@@ -13,6 +13,7 @@ pub mod asn1;
 pub mod ca;
 pub mod certinfo;
 pub mod config;
+pub mod crl;
 pub mod csr;
 pub mod duration;
 pub mod hosts;

@@ -411,8 +411,8 @@ fn go_duration_ok(s: &str) -> bool {
     total <= i64::MAX as f64
 }
 
-/// `strconv.Quote`, as `%q` prints flag values in error messages.
-fn go_quote(s: &str) -> String {
+/// `strconv.Quote`, as `%q` prints values in error messages.
+pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

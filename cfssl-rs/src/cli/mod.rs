@@ -4,6 +4,7 @@
 pub mod certinfo;
 pub mod flags;
 pub mod gencert;
+pub mod gencrl;
 pub mod gencsr;
 pub mod genkey;
 pub mod input;
@@ -108,6 +109,7 @@ pub static COMMANDS: &[&Command] = &[
     &selfsign::COMMAND,
     &certinfo::COMMAND,
     &sign::COMMAND,
+    &gencrl::COMMAND,
 ];
 
 fn command_usage(cmd: &Command) -> String {
