@@ -4,7 +4,7 @@ use crate::split::{self, Failure, Output};
 use base64::Engine as _;
 use cfssl::cli::flags::{self, Flag, Outcome};
 use cfssl::output::{self, OutFile};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 
 const FLAGS: &[Flag] = &[
     Flag::bool(
@@ -61,20 +61,8 @@ fn split_input(source: &str, bare: bool, base: &str) -> Result<Vec<Output>, Fail
 }
 
 fn read_input(source: &str) -> cfssl::Result<Vec<u8>> {
-    let mut data = Vec::new();
-    if source == "-" {
-        // Go names standard input `/dev/stdin` in its errors.
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut data)
-            .map_err(|e| cfssl::Error::io("read", "/dev/stdin", &e))?;
-    } else {
-        std::fs::File::open(source)
-            .map_err(|e| cfssl::Error::io("open", source, &e))?
-            .read_to_end(&mut data)
-            .map_err(|e| cfssl::Error::io("read", source, &e))?;
-    }
-    Ok(data)
+    // Bounded (16 MiB) and safe on a named pipe with no writer; `-` is stdin.
+    cfssl::cli::input::read_file_or_stdin(source)
 }
 
 fn print_outputs(outs: &[Output]) -> i32 {

@@ -26,16 +26,67 @@ pub fn read_file_or_stdin(path: &str) -> Result<Vec<u8>> {
     read_file(path)
 }
 
+/// `O_NONBLOCK`, so that opening a named pipe nobody writes to does not block forever.
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "sparc",
+        target_arch = "sparc64"
+    ))
+))]
+const O_NONBLOCK: i32 = 0o4000;
+#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+const O_NONBLOCK: i32 = 0x4;
+#[cfg(not(any(
+    all(
+        any(target_os = "linux", target_os = "android"),
+        not(any(
+            target_arch = "mips",
+            target_arch = "mips64",
+            target_arch = "sparc",
+            target_arch = "sparc64"
+        ))
+    ),
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+)))]
+const O_NONBLOCK: i32 = 0;
+
 pub fn read_file(path: &str) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, &e))?;
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::io("open", path, &e))?;
     let meta = file.metadata().map_err(|e| Error::io("read", path, &e))?;
     if meta.is_dir() {
         return Err(Error::plain(format!("read {path}: is a directory")));
     }
+    let is_pipe = meta.file_type().is_fifo() || meta.file_type().is_socket();
     let mut buf = Vec::new();
-    file.take(MAX_INPUT + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::io("read", path, &e))?;
+    let mut limited = file.take(MAX_INPUT + 1);
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        match limited.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // A pipe opened without blocking whose writer has not written yet.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(2))
+            }
+            Err(e) => return Err(Error::io("read", path, &e)),
+        }
+    }
+    if is_pipe && buf.is_empty() {
+        return Err(Error::plain(format!(
+            "read {path}: named pipe with no writer (or nothing written)"
+        )));
+    }
     if buf.len() as u64 > MAX_INPUT {
         return Err(Error::plain(format!(
             "{path}: larger than {MAX_INPUT} bytes; not a certificate, key or request"
