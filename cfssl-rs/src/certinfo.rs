@@ -704,8 +704,7 @@ fn uri_value(raw: &str) -> Value {
     let mut omit_host = false;
     if !rest.starts_with('/') && !scheme.is_empty() {
         opaque = rest;
-    } else if rest.starts_with("//") {
-        let authority_and_path = &rest[2..];
+    } else if let Some(authority_and_path) = rest.strip_prefix("//") {
         let (authority, p) = match authority_and_path.find('/') {
             Some(i) => authority_and_path.split_at(i),
             None => (authority_and_path, ""),
@@ -723,20 +722,69 @@ fn uri_value(raw: &str) -> Value {
         omit_host = !scheme.is_empty() && rest.starts_with('/');
         path = rest;
     }
+    let (path, raw_path) = decoded(path, false);
+    let (fragment, raw_fragment) = decoded(fragment, true);
     let s = |v: &str| Value::String(v.to_string());
     Value::Object(vec![
         ("Scheme".into(), Value::String(scheme)),
         ("Opaque".into(), s(opaque)),
         ("User".into(), user),
         ("Host".into(), s(host)),
-        ("Path".into(), s(path)),
-        ("Fragment".into(), s(fragment)),
+        ("Path".into(), Value::String(path)),
+        ("Fragment".into(), Value::String(fragment)),
         ("RawQuery".into(), s(raw_query)),
-        ("RawPath".into(), s("")),
-        ("RawFragment".into(), s("")),
+        ("RawPath".into(), Value::String(raw_path)),
+        ("RawFragment".into(), Value::String(raw_fragment)),
         ("ForceQuery".into(), Value::Bool(force_query)),
         ("OmitHost".into(), Value::Bool(omit_host)),
     ])
+}
+
+/// A URL path or fragment and its raw form as `url.URL` keeps them: the raw text is
+/// kept only when re-escaping the decoded text would not give it back.
+fn decoded(raw: &str, fragment: bool) -> (String, String) {
+    let Some(text) = percent_decode(raw) else {
+        return (raw.to_string(), String::new());
+    };
+    let keep_raw = if go_escape(&text, fragment) == raw {
+        String::new()
+    } else {
+        raw.to_string()
+    };
+    (text, keep_raw)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// `url.escape` in path or fragment mode.
+fn go_escape(s: &str, fragment: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &c in s.as_bytes() {
+        let keep = c.is_ascii_alphanumeric()
+            || b"-_.~$&+,/:;=@".contains(&c)
+            || (fragment && b"?!()*".contains(&c));
+        if keep {
+            out.push(char::from(c));
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
+    }
+    out
 }
 
 /// Go's `json.MarshalIndent(v, "", "  ")` followed by the newline cfssl prints.
@@ -836,6 +884,14 @@ mod tests {
         let f = fields("spiffe://host/a/b");
         assert_eq!(get(&f, "Host"), Some(Value::String("host".into())));
         assert_eq!(get(&f, "Path"), Some(Value::String("/a/b".into())));
+        let f = fields("https://h/a%20b/c%2Fd#x%21");
+        assert_eq!(get(&f, "Path"), Some(Value::String("/a b/c/d".into())));
+        assert_eq!(
+            get(&f, "RawPath"),
+            Some(Value::String("/a%20b/c%2Fd".into()))
+        );
+        assert_eq!(get(&f, "Fragment"), Some(Value::String("x!".into())));
+        assert_eq!(get(&f, "RawFragment"), Some(Value::String("x%21".into())));
     }
 
     #[test]
