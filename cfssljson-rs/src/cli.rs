@@ -38,8 +38,18 @@ pub fn run(args: &[String]) -> i32 {
     };
     if parsed.get_bool("version") {
         let rustc = env!("CFSSLJSON_RUSTC_VERSION");
-        print!("Version: 1.6.5\nRuntime: rust{rustc}\n");
-        return 0;
+        let text = format!("Version: 1.6.5\nRuntime: rust{rustc}\n");
+        let mut stdout = std::io::stdout().lock();
+        return match stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("{}", cfssl::Error::io("write", "/dev/stdout", &e));
+                1
+            }
+        };
     }
     // Go's flag rules leave anything after the basename as ignored extra positionals.
     let base = parsed.positionals().first().map_or("cert", String::as_str);
