@@ -925,6 +925,12 @@ fn with(case: Case, name: &str, data: impl Into<Vec<u8>>) -> Case {
     case.file(name, data)
 }
 
+const EC_PARAMETERS_ONLY: &str =
+    "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
+const X25519_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIIBOJwvm5mC1GmRHVyNOHnk1XOCPl7ibr3qZoQoF6IxG\n-----END PRIVATE KEY-----\n";
+const SECP256K1_KEY: &str = "-----BEGIN EC PRIVATE KEY-----\nMHQCAQEEIF0y9LD/5GcbKUnGmcVmLoFtH6PfcecDv1bPlOHsKwQJoAcGBSuBBAAK\noUQDQgAEIRecfOcGI813H5ddo886A1RculTvexL99fSnyx498h0Q7rBKCQc4oZoN\nj50V3Zqn0mxicf7+OYXArR5OND1C0Q==\n-----END EC PRIVATE KEY-----\n";
+const EXPLICIT_PARAMS_EC_KEY: &str = "-----BEGIN EC PRIVATE KEY-----\nMIIBaAIBAQQgKdaHcOLQdjAswDhZBdFQLFu822VI4CxncW57Ufe1t+WggfowgfcC\nAQEwLAYHKoZIzj0BAQIhAP////8AAAABAAAAAAAAAAAAAAAA////////////////\nMFsEIP////8AAAABAAAAAAAAAAAAAAAA///////////////8BCBaxjXYqjqT57Pr\nvVV2mIa8ZR0GsMxTsPY7zjw+J9JgSwMVAMSdNgiG5wSTamZ44ROdJreBn36QBEEE\naxfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpZP40Li/hp/m47n60p8D54W\nK84zV2sxXs7LtkBoN79R9QIhAP////8AAAAA//////////+85vqtpxeehPO5ysL8\nYyVRAgEBoUQDQgAEsKacK4pTOpyzVzQNHEklC9Lgqm3jPjx9Zbk6cyD16a74Bk7U\n62dy1CGUZLCjvuoTcuSXD+XikOnt8wt2KU+iIw==\n-----END EC PRIVATE KEY-----\n";
+
 fn ca_file_cases() -> Vec<Case> {
     let f = fixtures();
     let sc = |name: &str| {
@@ -1013,6 +1019,14 @@ fn ca_file_cases() -> Vec<Case> {
             fs::remove_file(d.join("ca-key.pem")).unwrap();
             mkfifo(&d.join("ca-key.pem"));
         }).err("ca-key.pem"),
+        with(sc("key-ec-parameters-only"), "ca-key.pem", EC_PARAMETERS_ONLY).err(r#"{"code":2002,"message":"Failed to decode private key"}"#),
+        with(sc("key-x25519"), "ca-key.pem", X25519_KEY).err(r#"{"code":2003,"message":"Failed to parse private key"}"#),
+        with(sc("key-secp256k1"), "ca-key.pem", SECP256K1_KEY).err(r#"{"code":2003,"message":"Failed to parse private key"}"#),
+        with(sc("key-explicit-params"), "ca-key.pem", EXPLICIT_PARAMS_EC_KEY).err(r#"{"code":2003,"message":"Failed to parse private key"}"#),
+        Case::new("ca-files/initca-key-x25519", Tool::Cfssl, &["gencert", "-initca", "-ca-key", "k.pem", "req.json"])
+            .file("req.json", r#"{"CN":"x"}"#).file("k.pem", X25519_KEY).err("2003"),
+        Case::new("ca-files/renewca-key-secp256k1", Tool::Cfssl, &["gencert", "-renewca", "-ca", "ca.pem", "-ca-key", "k.pem"])
+            .file("ca.pem", f.ca.clone()).file("k.pem", SECP256K1_KEY).err("2003"),
         // -initca with an existing key.
         Case::new("ca-files/initca-key-garbage", Tool::Cfssl, &["gencert", "-initca", "-ca-key", "k.pem", "req.json"])
             .file("req.json", r#"{"CN":"x"}"#).file("k.pem", "garbage").err("2002"),
