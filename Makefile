@@ -4,6 +4,7 @@
 #   make test             build release binaries, then run every test (cargo test --workspace)
 #   make install PREFIX=/usr/local
 #   make clean
+#   make fuzz             run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz + nightly)
 
 CARGO   ?= cargo
 PREFIX  ?= /usr/local
@@ -13,7 +14,7 @@ RELEASE_DIR   := $(CURDIR)/target/release
 CFSSL_BIN     := $(RELEASE_DIR)/cfssl
 CFSSLJSON_BIN := $(RELEASE_DIR)/cfssljson
 
-.PHONY: all build certs test install clean
+.PHONY: all build certs test install clean fuzz
 
 all: build certs
 
@@ -35,3 +36,20 @@ install: build
 clean:
 	$(MAKE) -C tls-setup clean
 	$(CARGO) clean
+
+# Fuzzing (fuzz/, a cargo-fuzz crate outside the workspace). Crashes land in
+# fuzz/artifacts/<target>/; turn each into a regression test.
+FUZZ_SECONDS   ?= 600
+FUZZ_TOOLCHAIN ?= +nightly
+FUZZ_SANITIZER ?= none
+FUZZ_TARGETS   ?= request_json signing_config cfssljson_input duration pem_key_cert
+
+fuzz:
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		$(CARGO) $(FUZZ_TOOLCHAIN) fuzz run -s $(FUZZ_SANITIZER) $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done
+
+# Time our binaries against a reference cfssl (on PATH, or CFSSL_REF/CFSSLJSON_REF); see bench/.
+.PHONY: bench
+bench: build
+	bench/run.sh
