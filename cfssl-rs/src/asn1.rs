@@ -18,6 +18,20 @@ pub const IA5_STRING: u8 = 0x16;
 pub const UTC_TIME: u8 = 0x17;
 pub const GENERALIZED_TIME: u8 = 0x18;
 
+/// A time as Go's `asn1` writes it: UTCTime within 1950-2049, GeneralizedTime
+/// otherwise, second precision, `Z`.
+pub fn time(t: &chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    use chrono::Datelike;
+    if (1950..2050).contains(&t.year()) {
+        tlv(UTC_TIME, t.format("%y%m%d%H%M%SZ").to_string().as_bytes())
+    } else {
+        tlv(
+            GENERALIZED_TIME,
+            t.format("%Y%m%d%H%M%SZ").to_string().as_bytes(),
+        )
+    }
+}
+
 /// One TLV with a definite length.
 pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(content.len() + 6);
@@ -81,9 +95,35 @@ pub fn octet_string(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The DER of a dotted OID such as `2.5.29.15`; `None` when it is not a valid OID.
+/// Arcs are Go `int`s, so they may exceed 32 bits (`1.2.4294967296`).
 pub fn oid(dotted: &str) -> Option<Vec<u8>> {
-    let parsed = der::asn1::ObjectIdentifier::new(dotted).ok()?;
-    Some(tlv(OID, parsed.as_bytes()))
+    let arcs: Option<Vec<i64>> = dotted.split('.').map(|p| p.parse::<i64>().ok()).collect();
+    oid_from_arcs(&arcs?)
+}
+
+/// Go's `asn1` rules for an ObjectIdentifier: at least two arcs, none negative, the
+/// first at most 2 and, below 2, a second arc under 40.
+pub fn oid_from_arcs(arcs: &[i64]) -> Option<Vec<u8>> {
+    if arcs.len() < 2
+        || arcs.iter().any(|&a| a < 0)
+        || arcs[0] > 2
+        || (arcs[0] < 2 && arcs[1] >= 40)
+    {
+        return None;
+    }
+    let first = (arcs[0] as u128) * 40 + arcs[1] as u128;
+    let mut body = Vec::new();
+    for arc in std::iter::once(first).chain(arcs[2..].iter().map(|&a| a as u128)) {
+        let mut chunk = vec![(arc & 0x7f) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            chunk.push(0x80 | (rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        chunk.reverse();
+        body.extend(chunk);
+    }
+    Some(tlv(OID, &body))
 }
 
 /// A SET OF whose members are sorted by their encodings, as DER requires.
@@ -123,6 +163,18 @@ mod tests {
     #[test]
     fn oids() {
         assert_eq!(oid("2.5.29.15").unwrap(), vec![6, 3, 0x55, 0x1d, 0x0f]);
+        assert_eq!(
+            oid("1.2.840.113549").unwrap(),
+            vec![6, 6, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]
+        );
+        assert_eq!(
+            oid("1.2.4294967296").unwrap(),
+            vec![6, 6, 0x2a, 0x90, 0x80, 0x80, 0x80, 0]
+        );
         assert!(oid("1.2.abc").is_none());
+        assert!(oid("1").is_none());
+        assert!(oid("1.40").is_none());
+        assert!(oid("3.1").is_none());
+        assert!(oid_from_arcs(&[-1, 5]).is_none());
     }
 }

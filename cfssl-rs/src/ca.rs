@@ -20,30 +20,18 @@ pub struct CaCert {
 
 /// Parses a PEM file holding exactly one certificate.
 pub fn parse_cert_pem(data: &[u8]) -> Result<CaCert> {
-    let trimmed = trim_ascii(data);
+    let trimmed = data.trim_ascii();
     let Some((block, rest)) = pemfile::decode(trimmed) else {
         return Err(Error::coded(1002, "Failed to decode certificate"));
     };
     let cert = parse_cert_der(&block.der)?;
-    if !trim_ascii(rest).is_empty() {
+    if !rest.trim_ascii().is_empty() {
         return Err(Error::coded(
             1003,
             "the PEM file should contain only one object",
         ));
     }
     Ok(cert)
-}
-
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(s, |i| i + 1);
-    &b[s..e]
 }
 
 pub fn parse_cert_der(der: &[u8]) -> Result<CaCert> {
@@ -76,8 +64,8 @@ pub fn parse_cert_der(der: &[u8]) -> Result<CaCert> {
 /// Reads `-ca` and `-ca-key` as cfssl's signer does: certificate file, key file,
 /// then parse both; the first failure is the one reported.
 pub fn load(cert_arg: &str, key_arg: &str) -> Result<(CaCert, PrivateKey)> {
-    let cert_bytes = crate::cli::input::read_value_or_location(cert_arg)?;
-    let key_bytes = crate::cli::input::read_value_or_location(key_arg)
+    let cert_bytes = crate::input::read_value_or_location(cert_arg)?;
+    let key_bytes = crate::input::read_value_or_location(key_arg)
         .map_err(|e| Error::coded(1001, e.message()))?;
     let cert = parse_cert_pem(&cert_bytes)?;
     let key = keys::parse_pem(&key_bytes)?;

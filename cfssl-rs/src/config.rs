@@ -370,7 +370,16 @@ pub fn load(path: &str) -> Result<Config, Error> {
     if path.is_empty() {
         return Err(invalid("invalid path"));
     }
-    let body = std::fs::read(path).map_err(|_| invalid("could not read configuration file"))?;
+    // cfssl's text for a missing file is kept; other failures (a directory, a FIFO,
+    // an oversized file) say what went wrong.
+    let body =
+        crate::input::read_file(path).map_err(|e| match std::path::Path::new(path).exists() {
+            true => invalid(format!(
+                "could not read configuration file: {}",
+                e.message()
+            )),
+            false => invalid("could not read configuration file"),
+        })?;
     parse(&body)
 }
 
@@ -682,7 +691,7 @@ fn decode_config(v: &Value) -> Result<RawConfig, String> {
         Value::Object(o) => decode_config_fields(&mut te, o, &mut cfg)?,
         other => te.record(other, "", "", "config.Config"),
     }
-    te.into_result().map_err(|e| e.to_string())?;
+    te.into_result()?;
     Ok(cfg)
 }
 

@@ -7,7 +7,7 @@ use crate::cli::flags::go_quote;
 use crate::cli::renewca::subject_of;
 use crate::error::{Error, Result};
 use crate::keys::{self, KeyType, PrivateKey};
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use x509_parser::prelude::*;
 
 /// The CRL lifetime when none (or `0`) is given: one week.
@@ -209,21 +209,6 @@ fn issuer_name_der(name: &X509Name) -> Vec<u8> {
     subject.to_der()
 }
 
-/// Go's `asn1` time: UTCTime within 1950-2049, GeneralizedTime otherwise.
-fn time(t: DateTime<Utc>) -> Vec<u8> {
-    if (1950..2050).contains(&t.year()) {
-        asn1::tlv(
-            asn1::UTC_TIME,
-            t.format("%y%m%d%H%M%SZ").to_string().as_bytes(),
-        )
-    } else {
-        asn1::tlv(
-            asn1::GENERALIZED_TIME,
-            t.format("%Y%m%d%H%M%SZ").to_string().as_bytes(),
-        )
-    }
-}
-
 /// The hash comes from the key type only: every RSA key signs with SHA-256.
 fn signature_algorithm(key: &PrivateKey) -> Vec<u8> {
     match key.key_type {
@@ -244,13 +229,13 @@ fn create(
     next_update: DateTime<Utc>,
 ) -> Result<Vec<u8>> {
     let alg = signature_algorithm(key);
-    let revoked_at = time(this_update);
+    let revoked_at = asn1::time(&this_update);
     let mut tbs = vec![
         asn1::int(1),
         alg.clone(),
         issuer_name.to_vec(),
-        time(this_update),
-        time(next_update),
+        asn1::time(&this_update),
+        asn1::time(&next_update),
     ];
     if !serials.is_empty() {
         let entries: Vec<Vec<u8>> = serials
@@ -332,8 +317,8 @@ mod tests {
     #[test]
     fn times_switch_to_generalized_after_2049() {
         let t = DateTime::from_timestamp(2_556_057_600, 0).unwrap(); // 2051-01-01
-        assert_eq!(time(t)[0], asn1::GENERALIZED_TIME);
+        assert_eq!(asn1::time(&t)[0], asn1::GENERALIZED_TIME);
         let t = DateTime::from_timestamp(0, 0).unwrap();
-        assert_eq!(time(t), asn1::tlv(asn1::UTC_TIME, b"700101000000Z"));
+        assert_eq!(asn1::time(&t), asn1::tlv(asn1::UTC_TIME, b"700101000000Z"));
     }
 }

@@ -42,7 +42,16 @@ pub struct CaConfig {
     pub backdate: String,
 }
 
-/// A raw extension placed into the CSR (`{"id": [..], "critical": .., "value": "<b64>"}`).
+/// An extension as the request JSON gives it (`{"id": [..], "critical": .., "value": "<b64>"}`);
+/// the id is checked only when the CSR is built, where Go's encoder checks it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtensionRequest {
+    pub id: Vec<i64>,
+    pub critical: bool,
+    pub value: Vec<u8>,
+}
+
+/// An extension ready to encode.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawExtension {
     pub oid_der: Vec<u8>,
@@ -60,7 +69,7 @@ pub struct Request {
     pub serial_number: String,
     pub crl_url: String,
     pub delegation_enabled: bool,
-    pub extensions: Vec<RawExtension>,
+    pub extensions: Vec<ExtensionRequest>,
 }
 
 impl Request {
@@ -88,7 +97,7 @@ impl Request {
             if v != Value::Null {
                 te.record(&v, "", "", "csr.CertificateRequest");
             }
-            te.into_result().map_err(|e| Error::plain(e.to_string()))?;
+            te.into_result().map_err(Error::plain)?;
             return Ok(req);
         };
         const ST: &str = "CertificateRequest";
@@ -128,7 +137,7 @@ impl Request {
                 req.extensions = decode_extensions(val, &mut te);
             }
         }
-        te.into_result().map_err(|e| Error::plain(e.to_string()))?;
+        te.into_result().map_err(Error::plain)?;
         Ok(req)
     }
 
@@ -163,12 +172,13 @@ impl Request {
             push(&mut s.organization, &n.o);
             push(&mut s.organizational_unit, &n.ou);
             for (oid, value) in &n.oid {
-                if asn1::oid(oid).is_none() {
-                    let part = oid
-                        .split('.')
-                        .find(|p| p.parse::<u64>().is_err())
-                        .unwrap_or(oid);
+                if let Some(part) = oid.split('.').find(|p| p.parse::<i64>().is_err()) {
                     return Err(Error::coded(9300, format!("invalid OID part {part}")));
+                }
+                if asn1::oid(oid).is_none() {
+                    return Err(Error::abort(format!(
+                        "names[].OID key {oid:?} is not a valid object identifier (at least two non-negative arcs, the first 0, 1 or 2)"
+                    )));
                 }
                 s.extra.push((oid.clone(), value.clone()));
             }
@@ -289,8 +299,7 @@ fn decode_ca(v: &Value, mut ca: CaConfig, te: &mut TypeErrors) -> CaConfig {
     ca
 }
 
-fn decode_extensions(v: &Value, te: &mut TypeErrors) -> Vec<RawExtension> {
-    use base64::Engine as _;
+fn decode_extensions(v: &Value, te: &mut TypeErrors) -> Vec<ExtensionRequest> {
     const ST: &str = "Extension";
     let items = match v {
         Value::Array(items) => items,
@@ -307,14 +316,16 @@ fn decode_extensions(v: &Value, te: &mut TypeErrors) -> Vec<RawExtension> {
     };
     let mut out = Vec::new();
     for item in items {
-        let mut arcs: Vec<i64> = Vec::new();
-        let mut critical = false;
-        let mut value = Vec::new();
+        let mut ext = ExtensionRequest {
+            id: Vec::new(),
+            critical: false,
+            value: Vec::new(),
+        };
         for (k, val) in item.as_object().unwrap_or(&[]) {
             if k.eq_ignore_ascii_case("id") {
                 match val {
                     Value::Array(ids) => {
-                        arcs = ids
+                        ext.id = ids
                             .iter()
                             .filter_map(|i| te.int(i, ST, "extensions.Id"))
                             .collect()
@@ -323,26 +334,17 @@ fn decode_extensions(v: &Value, te: &mut TypeErrors) -> Vec<RawExtension> {
                     other => te.record(other, ST, "extensions.Id", "asn1.ObjectIdentifier"),
                 }
             } else if k.eq_ignore_ascii_case("critical") {
-                critical = te.bool(val, ST, "extensions.Critical").unwrap_or(false);
+                ext.critical = te.bool(val, ST, "extensions.Critical").unwrap_or(false);
             } else if k.eq_ignore_ascii_case("value") {
                 if let Some(s) = te.string(val, ST, "extensions.Value") {
-                    match base64::engine::general_purpose::STANDARD.decode(s.as_bytes()) {
-                        Ok(b) => value = b,
-                        Err(_) => te.record(val, ST, "extensions.Value", "[]uint8"),
+                    match crate::gobase64::decode(s.as_bytes()) {
+                        Ok(b) => ext.value = b,
+                        Err(at) => te.other(format!("illegal base64 data at input byte {at}")),
                     }
                 }
             }
         }
-        let dotted = arcs
-            .iter()
-            .map(|a| a.to_string())
-            .collect::<Vec<_>>()
-            .join(".");
-        out.push(RawExtension {
-            oid_der: asn1::oid(&dotted).unwrap_or_else(|| asn1::tlv(asn1::OID, &[])),
-            critical,
-            value,
-        });
+        out.push(ext);
     }
     out
 }
@@ -364,6 +366,49 @@ pub struct Subject {
 }
 
 impl Subject {
+    /// cfssl's `PopulateSubjectFromCSR`: the SUBJECT file's CN, per-type lists and serial
+    /// number win where non-empty; the CSR's non-standard attributes are dropped.
+    pub fn overridden_by(self, r: &Request) -> Subject {
+        let csr_subject = self;
+        let mut from_file = Subject {
+            cn: r.cn.clone(),
+            serial_number: r.serial_number.clone(),
+            ..Subject::default()
+        };
+        for n in &r.names {
+            let lists = [
+                (&mut from_file.country, &n.c),
+                (&mut from_file.province, &n.st),
+                (&mut from_file.locality, &n.l),
+                (&mut from_file.organization, &n.o),
+                (&mut from_file.organizational_unit, &n.ou),
+            ];
+            for (list, v) in lists {
+                if !v.is_empty() {
+                    list.push(v.clone());
+                }
+            }
+        }
+        let pick =
+            |mine: Vec<String>, theirs: Vec<String>| if mine.is_empty() { theirs } else { mine };
+        let pick_one = |mine: String, theirs: String| if mine.is_empty() { theirs } else { mine };
+        Subject {
+            country: pick(from_file.country, csr_subject.country),
+            province: pick(from_file.province, csr_subject.province),
+            locality: pick(from_file.locality, csr_subject.locality),
+            street_address: csr_subject.street_address,
+            postal_code: csr_subject.postal_code,
+            organization: pick(from_file.organization, csr_subject.organization),
+            organizational_unit: pick(
+                from_file.organizational_unit,
+                csr_subject.organizational_unit,
+            ),
+            cn: pick_one(from_file.cn, csr_subject.cn),
+            serial_number: pick_one(from_file.serial_number, csr_subject.serial_number),
+            extra: Vec::new(),
+        }
+    }
+
     /// A parsed name regrouped as Go's `pkix.Name` holds it: the standard types collected
     /// per type (CN and serialNumber: the last one wins), every other attribute kept in
     /// order among the extras.
@@ -467,36 +512,48 @@ pub fn ca_basic_constraints(path_len: Option<u64>) -> Vec<u8> {
     }
 }
 
-/// The extensions cfssl requests in the CSR (spec §5), as DER Extension elements.
-pub fn requested_extensions(req: &Request, sans: &[hosts::San]) -> Result<Vec<Vec<u8>>> {
+/// The extensions cfssl requests in the CSR (spec §5), in order.
+pub fn requested_extensions(req: &Request, sans: &[hosts::San]) -> Result<Vec<RawExtension>> {
     let mut out = Vec::new();
     let san_oid = asn1::oid(OID_SAN).unwrap_or_default();
-    let custom_san = req.extensions.iter().any(|e| e.oid_der == san_oid);
+    let mut custom = Vec::with_capacity(req.extensions.len());
+    for (i, e) in req.extensions.iter().enumerate() {
+        let oid_der = asn1::oid_from_arcs(&e.id).ok_or_else(|| {
+            Error::abort(format!(
+                "extensions[{i}].id {:?} is not a valid object identifier (at least two non-negative arcs, the first 0, 1 or 2)",
+                e.id
+            ))
+        })?;
+        custom.push(RawExtension {
+            oid_der,
+            critical: e.critical,
+            value: e.value.clone(),
+        });
+    }
+    let custom_san = custom.iter().any(|e| e.oid_der == san_oid);
     if !sans.is_empty() && !custom_san {
         let value = hosts::general_names(sans).map_err(|name| {
             Error::abort(format!(
                 "host {name:?} in \"hosts\" cannot be encoded: DNS names, emails and URIs must be ASCII (use the punycode form)"
             ))
         })?;
-        out.push(asn1::extension(&san_oid, false, &value));
+        out.push(RawExtension {
+            oid_der: san_oid,
+            critical: false,
+            value,
+        });
     }
     if req.delegation_enabled {
-        out.push(asn1::extension(
-            &asn1::oid(OID_DELEGATION_USAGE).unwrap_or_default(),
-            false,
-            &[asn1::NULL, 0],
-        ));
+        out.push(delegation_usage());
     } else if let Some(ca) = &req.ca {
-        let bc = ca_basic_constraints(ca_path_len(ca.pathlen, ca.pathlenzero)?);
-        out.push(asn1::extension(
-            &asn1::oid(OID_BASIC_CONSTRAINTS).unwrap_or_default(),
-            true,
-            &bc,
-        ));
+        let value = ca_basic_constraints(ca_path_len(ca.pathlen, ca.pathlenzero)?);
+        out.push(RawExtension {
+            oid_der: asn1::oid(OID_BASIC_CONSTRAINTS).unwrap_or_default(),
+            critical: true,
+            value,
+        });
     }
-    for e in &req.extensions {
-        out.push(asn1::extension(&e.oid_der, e.critical, &e.value));
-    }
+    out.extend(custom);
     Ok(out)
 }
 
@@ -509,12 +566,30 @@ pub fn delegation_usage() -> RawExtension {
     }
 }
 
+/// The CSR for a request, signed by `key` (DER), and the view of it the signer uses,
+/// read back from that DER exactly as `cfssl sign` would read it.
+pub fn build(req: &Request, key: &PrivateKey) -> Result<(Vec<u8>, ParsedCsr)> {
+    let sans = hosts::sans_in_go_order(&req.hosts);
+    let extensions = requested_extensions(req, &sans)?;
+    let der = encode(&req.subject()?.to_der(), key, &extensions)?;
+    let view = view(&der)?;
+    Ok((der, view))
+}
+
 /// A signed PKCS#10 request (DER) for `subject` and `key` asking for `extensions`.
-pub fn encode(subject_der: &[u8], key: &PrivateKey, extensions: &[Vec<u8>]) -> Result<Vec<u8>> {
+pub fn encode(
+    subject_der: &[u8],
+    key: &PrivateKey,
+    extensions: &[RawExtension],
+) -> Result<Vec<u8>> {
     let attributes = if extensions.is_empty() {
         asn1::tlv(0xa0, &[])
     } else {
-        let ext_seq = asn1::tlv(asn1::SEQUENCE, &extensions.concat());
+        let elements: Vec<Vec<u8>> = extensions
+            .iter()
+            .map(|e| asn1::extension(&e.oid_der, e.critical, &e.value))
+            .collect();
+        let ext_seq = asn1::tlv(asn1::SEQUENCE, &elements.concat());
         let attr = asn1::seq(&[
             &asn1::oid(OID_EXTENSION_REQUEST).unwrap_or_default(),
             &asn1::tlv(asn1::SET, &ext_seq),
@@ -564,7 +639,23 @@ pub fn parse_pem(data: &[u8]) -> Result<ParsedCsr> {
     parse_der(&block.der)
 }
 
+/// Parses a CSR and checks its self-signature, as cfssl's signer does.
 pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
+    use x509_parser::prelude::*;
+    let (_, csr) = X509CertificationRequest::from_der(der)
+        .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
+    let info = &csr.certification_request_info;
+    verify_signature(
+        &csr.signature_algorithm.algorithm.to_id_string(),
+        &info.subject_pki,
+        info.raw,
+        &csr.signature_value.data,
+    )?;
+    view(der)
+}
+
+/// What the signer takes from a CSR: subject, key, requested extensions, SANs, CA flag.
+fn view(der: &[u8]) -> Result<ParsedCsr> {
     use x509_parser::prelude::*;
     let (rest, csr) = X509CertificationRequest::from_der(der)
         .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
@@ -575,12 +666,6 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
         ));
     }
     let info = &csr.certification_request_info;
-    verify_signature(
-        &csr.signature_algorithm.algorithm.to_id_string(),
-        &info.subject_pki,
-        info.raw,
-        &csr.signature_value.data,
-    )?;
     let mut out = ParsedCsr {
         subject: Subject::from_name(&info.subject),
         spki_der: info.subject_pki.raw.to_vec(),
@@ -617,12 +702,7 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
             });
         }
     }
-    out.sans.sort_by_key(|s| match s {
-        hosts::San::Dns(_) => 0,
-        hosts::San::Email(_) => 1,
-        hosts::San::Ip(_) => 2,
-        hosts::San::Uri(_) => 3,
-    });
+    hosts::sort_go_order(&mut out.sans);
     Ok(out)
 }
 
@@ -710,6 +790,24 @@ fn verify_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subject_file_overrides_only_what_it_sets() {
+        let csr_subject = Subject {
+            country: vec!["US".into()],
+            organization: vec!["Csr Org".into()],
+            cn: "csr.example".into(),
+            extra: vec![(OID_EMAIL.into(), "a@b.example".into())],
+            ..Subject::default()
+        };
+        let r = Request::parse(br#"{"names":[{"O":"File Org"},{"OU":"Ops"}]}"#).unwrap();
+        let s = csr_subject.overridden_by(&r);
+        assert_eq!(s.country, vec!["US"]);
+        assert_eq!(s.organization, vec!["File Org"]);
+        assert_eq!(s.organizational_unit, vec!["Ops"]);
+        assert_eq!(s.cn, "csr.example");
+        assert!(s.extra.is_empty());
+    }
     use x509_parser::prelude::FromDer;
 
     #[test]

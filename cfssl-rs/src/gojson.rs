@@ -104,24 +104,34 @@ impl std::fmt::Display for TypeError {
     }
 }
 
-/// Go's decoder keeps going after a type mismatch and reports the first one at the end;
-/// decoders thread one of these through so they can do the same.
+/// Go's decoder keeps going after a type mismatch (or a bad base64 `[]byte` value) and
+/// reports the first one at the end; decoders thread one of these through to do the same.
 #[derive(Debug, Default)]
-pub struct TypeErrors(pub Option<TypeError>);
+pub struct TypeErrors(pub Option<String>);
 
 impl TypeErrors {
     pub fn record(&mut self, value: &Value, struct_name: &str, field: &str, go_type: &str) {
+        self.record_text(value.go_kind(), struct_name, field, go_type);
+    }
+
+    fn record_text(&mut self, value: String, struct_name: &str, field: &str, go_type: &str) {
+        let e = TypeError {
+            value,
+            struct_name: struct_name.into(),
+            field: field.into(),
+            go_type: go_type.into(),
+        };
+        self.other(e.to_string());
+    }
+
+    /// Any other decoding error Go saves and reports in the same first-wins way.
+    pub fn other(&mut self, message: String) {
         if self.0.is_none() {
-            self.0 = Some(TypeError {
-                value: value.go_kind(),
-                struct_name: struct_name.into(),
-                field: field.into(),
-                go_type: go_type.into(),
-            });
+            self.0 = Some(message);
         }
     }
 
-    pub fn into_result(self) -> Result<(), TypeError> {
+    pub fn into_result(self) -> Result<(), String> {
         match self.0 {
             Some(e) => Err(e),
             None => Ok(()),
@@ -157,14 +167,7 @@ impl TypeErrors {
             Value::Number(n) => match n.parse::<i64>() {
                 Ok(i) => Some(i),
                 Err(_) => {
-                    if self.0.is_none() {
-                        self.0 = Some(TypeError {
-                            value: format!("number {n}"),
-                            struct_name: st.into(),
-                            field: field.into(),
-                            go_type: "int".into(),
-                        });
-                    }
+                    self.record_text(format!("number {n}"), st, field, "int");
                     None
                 }
             },
@@ -602,7 +605,7 @@ mod tests {
             None
         );
         assert_eq!(
-            te.into_result().unwrap_err().to_string(),
+            te.into_result().unwrap_err(),
             "json: cannot unmarshal number 2048.0 into Go struct field KeyRequest.key.size of type int"
         );
     }
@@ -612,7 +615,7 @@ mod tests {
         let mut te = TypeErrors::default();
         te.string(&Value::Number("5".into()), "CertificateRequest", "CN");
         assert_eq!(
-            te.into_result().unwrap_err().to_string(),
+            te.into_result().unwrap_err(),
             "json: cannot unmarshal number into Go struct field CertificateRequest.CN of type string"
         );
     }

@@ -35,16 +35,20 @@ pub fn classify(host: &str) -> San {
 /// Sorted the way Go's x509 lays them out: all DNS names, then emails, IPs, URIs, each
 /// group in input order.
 pub fn sans_in_go_order(hosts: &[String]) -> Vec<San> {
-    let all: Vec<San> = hosts.iter().map(|h| classify(h)).collect();
-    let rank = |s: &San| match s {
+    let mut out: Vec<San> = hosts.iter().map(|h| classify(h)).collect();
+    sort_go_order(&mut out);
+    out
+}
+
+/// Go's x509 writes SANs grouped by type (DNS, email, IP, URI); the sort is stable, so
+/// each group keeps its order.
+pub fn sort_go_order(sans: &mut [San]) {
+    sans.sort_by_key(|s| match s {
         San::Dns(_) => 0,
         San::Email(_) => 1,
         San::Ip(_) => 2,
         San::Uri(_) => 3,
-    };
-    let mut out = all;
-    out.sort_by_key(rank);
-    out
+    });
 }
 
 /// The DER of a GeneralNames SEQUENCE (the subjectAltName extension value). A DNS name

@@ -53,18 +53,6 @@ fn split_line(data: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-fn trim(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(s, |i| i + 1);
-    &b[s..e]
-}
-
 fn decode_at(after_begin: &[u8]) -> Option<(Block, &[u8])> {
     let (type_line, mut rest) = split_line(after_begin);
     let label = type_line.strip_suffix(b"-----")?;
@@ -79,8 +67,8 @@ fn decode_at(after_begin: &[u8]) -> Option<(Block, &[u8])> {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             break;
         };
-        let key = String::from_utf8_lossy(trim(&line[..colon])).into_owned();
-        let val = String::from_utf8_lossy(trim(&line[colon + 1..])).into_owned();
+        let key = String::from_utf8_lossy(line[..colon].trim_ascii()).into_owned();
+        let val = String::from_utf8_lossy(line[colon + 1..].trim_ascii()).into_owned();
         headers.push((key, val));
         rest = next;
     }
@@ -94,7 +82,7 @@ fn decode_at(after_begin: &[u8]) -> Option<(Block, &[u8])> {
         (&rest[..i], &rest[i + marker.len()..])
     };
     let (end_rest, after_line) = split_line(after);
-    if !trim(end_rest).is_empty() {
+    if !end_rest.trim_ascii().is_empty() {
         return None;
     }
     let b64: Vec<u8> = body

@@ -3,12 +3,14 @@
 //! signature made with the CA key.
 
 use crate::asn1;
-use crate::config::{CertificatePolicy, Profile};
-use crate::csr::RawExtension;
+use crate::ca::CaCert;
+use crate::config::{CertificatePolicy, CsrWhitelist, Profile};
+use crate::csr::{ParsedCsr, RawExtension, Request, Subject};
 use crate::error::{Error, Result};
 use crate::hosts::{self, San};
 use crate::keys::PrivateKey;
-use chrono::{DateTime, Datelike, Utc};
+use crate::log;
+use chrono::{DateTime, Utc};
 use sha1::{Digest, Sha1};
 
 const OID_KEY_USAGE: &str = "2.5.29.15";
@@ -22,6 +24,7 @@ const OID_CRL_DP: &str = "2.5.29.31";
 const OID_OCSP: &str = "1.3.6.1.5.5.7.48.1";
 const OID_CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
 const OID_CERTIFICATE_POLICIES: &str = "2.5.29.32";
+const OID_DELEGATION_USAGE: &str = "1.3.6.1.4.1.44363.44";
 const OID_OCSP_NO_CHECK: &str = "1.3.6.1.5.5.7.48.1.5";
 const OID_QT_CPS: &str = "1.3.6.1.5.5.7.2.1";
 const OID_QT_UNOTICE: &str = "1.3.6.1.5.5.7.2.2";
@@ -57,6 +60,132 @@ pub struct Issuer<'a> {
     /// The CA certificate's subjectKeyIdentifier, if it has one.
     pub key_id: Option<&'a [u8]>,
     pub key: &'a PrivateKey,
+}
+
+/// What cfssl's local signer is asked to sign: a CSR plus the caller's overrides.
+pub struct SignRequest<'a> {
+    pub csr: &'a ParsedCsr,
+    /// Replaces the CSR's SANs (`sign -hostname`, or gencert's hosts).
+    pub hosts: Option<&'a [String]>,
+    /// `sign`'s SUBJECT file: its CN, per-type lists and serial number win.
+    pub subject: Option<&'a Request>,
+    /// `-crl`: replaces the profile's CRL distribution point.
+    pub crl_override: &'a str,
+}
+
+/// cfssl's local signer up to the signature (spec §4): the CA-request checks, the
+/// profile's CSR whitelist, host and subject overrides, the name whitelist and serial
+/// policy, and which CSR extensions are copied (DelegationUsage always; everything but
+/// basicConstraints with `copy_extensions`).
+pub fn local_template(
+    profile: &Profile,
+    ca: &CaCert,
+    req: &SignRequest,
+    now: DateTime<Utc>,
+) -> Result<Template> {
+    let csr = req.csr;
+    check_ca_request(csr, profile, ca.is_ca, ca.max_path_len)?;
+    let allowed = profile.csr_whitelist.as_ref();
+    let allow = |field: fn(&CsrWhitelist) -> bool| allowed.is_none_or(field);
+    let mut subject = if allow(|w| w.subject) {
+        csr.subject.clone()
+    } else {
+        Subject::default()
+    };
+    let mut sans: Vec<San> = csr
+        .sans
+        .iter()
+        .filter(|s| match s {
+            San::Dns(_) => allow(|w| w.dns_names),
+            San::Email(_) => allow(|w| w.email_addresses),
+            San::Ip(_) => allow(|w| w.ip_addresses),
+            San::Uri(_) => allow(|w| w.uris),
+        })
+        .cloned()
+        .collect();
+    if let Some(hosts) = req.hosts {
+        sans = hosts::sans_in_go_order(hosts);
+    }
+    if let Some(r) = req.subject {
+        subject = subject.overridden_by(r);
+    }
+    check_request(profile, &subject.cn, &sans)?;
+    let (bc, delegation) = (oid(OID_BASIC_CONSTRAINTS), oid(OID_DELEGATION_USAGE));
+    let extra: Vec<RawExtension> = csr
+        .extensions
+        .iter()
+        .filter(|e| {
+            if profile.copy_extensions {
+                e.oid_der != bc
+            } else {
+                e.oid_der == delegation
+            }
+        })
+        .cloned()
+        .collect();
+    let mut t = template(
+        profile,
+        now,
+        subject.to_der(),
+        csr.spki_der.clone(),
+        sans,
+        extra,
+    )?;
+    if !req.crl_override.is_empty() {
+        t.crl_url = req.crl_override.to_string();
+    }
+    Ok(t)
+}
+
+/// cfssl's checks for a CSR asking for CA:TRUE (spec §4.5): the profile must issue CAs
+/// and the issuing CA's path length must leave room for the requested one.
+fn check_ca_request(
+    csr: &ParsedCsr,
+    profile: &Profile,
+    issuer_is_ca: bool,
+    issuer_path_len: Option<u32>,
+) -> Result<()> {
+    let Some(requested) = csr.ca else {
+        return Ok(());
+    };
+    let violation = |why: &str| {
+        log::error(why);
+        Err(Error::coded(5300, "Policy violation request"))
+    };
+    if !profile.ca_constraint.is_ca {
+        return violation("local signer policy disallows issuing CA certificate");
+    }
+    match issuer_path_len.filter(|_| issuer_is_ca) {
+        Some(0) => violation("local signer certificate disallows issuing CA certificate"),
+        // Go reads an absent pathlen in the CSR as -1, which never extends the chain.
+        Some(n) if requested.is_some_and(|r| r >= n) => {
+            violation("local signer certificate disallows CA MaxPathLen extending")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The local signer's checks on what is being asked for, in cfssl's order: the name
+/// whitelist (an unanchored regex over the CN and every DNS, email and URI SAN), then
+/// a profile that insists on client-provided serial numbers, which the CLI never sends.
+pub fn check_request(profile: &Profile, cn: &str, sans: &[San]) -> Result<()> {
+    if let Some(re) = &profile.name_whitelist {
+        let listed = re.is_match(cn)
+            && sans.iter().all(|s| match s {
+                San::Dns(d) | San::Email(d) | San::Uri(d) => re.is_match(d),
+                San::Ip(_) => true,
+            });
+        if !listed {
+            return Err(Error::coded(
+                5500,
+                "Request does not match policy whitelist",
+            ));
+        }
+    }
+    if profile.client_provides_serial_numbers {
+        return Err(Error::coded(1400, "Missing serial number in request"));
+    }
+    Ok(())
 }
 
 /// Applies a signing profile to a subject and public key (spec §4): usages, validity,
@@ -213,21 +342,6 @@ pub fn key_id(spki_der: &[u8]) -> Result<Vec<u8>> {
     Ok(Sha1::digest(&spki.subject_public_key.data).to_vec())
 }
 
-/// Go writes UTCTime up to 2049 and GeneralizedTime from 2050 on.
-fn time(t: &DateTime<Utc>) -> Vec<u8> {
-    if (1950..2050).contains(&t.year()) {
-        asn1::tlv(
-            asn1::UTC_TIME,
-            t.format("%y%m%d%H%M%SZ").to_string().as_bytes(),
-        )
-    } else {
-        asn1::tlv(
-            asn1::GENERALIZED_TIME,
-            t.format("%Y%m%d%H%M%SZ").to_string().as_bytes(),
-        )
-    }
-}
-
 /// KeyUsage as Go marshals it: a BIT STRING trimmed of trailing zero bits.
 pub fn key_usage_value(bits: u16) -> Vec<u8> {
     let mut bytes = vec![
@@ -371,7 +485,7 @@ pub fn sign(t: &Template, issuer: Option<&Issuer>, self_key: &PrivateKey) -> Res
         &asn1::uint(&t.serial),
         &sig_alg,
         issuer.subject_der,
-        &asn1::seq(&[&time(&t.not_before), &time(&t.not_after)]),
+        &asn1::seq(&[&asn1::time(&t.not_before), &asn1::time(&t.not_after)]),
         &t.subject_der,
         &t.spki_der,
         &asn1::tlv(0xa3, &asn1::tlv(asn1::SEQUENCE, &exts)),
@@ -410,12 +524,12 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2049-12-31T23:59:59Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(time(&t)[0], asn1::UTC_TIME);
+        assert_eq!(asn1::time(&t)[0], asn1::UTC_TIME);
         let t = DateTime::parse_from_rfc3339("2056-11-19T17:45:00Z")
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(
-            time(&t),
+            asn1::time(&t),
             asn1::tlv(asn1::GENERALIZED_TIME, b"20561119174500Z")
         );
     }

@@ -37,8 +37,7 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     if parsed.get_bool("version") {
-        let rustc = env!("CFSSLJSON_RUSTC_VERSION");
-        let text = format!("Version: 1.6.5\nRuntime: rust{rustc}\n");
+        let text = cfssl::cli::version::text();
         let mut stdout = std::io::stdout().lock();
         return match stdout
             .write_all(text.as_bytes())
@@ -72,7 +71,7 @@ fn split_input(source: &str, bare: bool, base: &str) -> Result<Vec<Output>, Fail
 
 fn read_input(source: &str) -> cfssl::Result<Vec<u8>> {
     // Bounded (16 MiB) and safe on a named pipe with no writer; `-` is stdin.
-    cfssl::cli::input::read_file_or_stdin(source)
+    cfssl::input::read_file_or_stdin(source)
 }
 
 fn print_outputs(outs: &[Output]) -> i32 {

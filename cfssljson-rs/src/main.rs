@@ -1,7 +1,6 @@
 //! `cfssljson`: splits cfssl's JSON output into certificate, key and CSR files.
 
 mod cli;
-mod gobase64;
 mod split;
 
 fn main() {

@@ -1,7 +1,7 @@
 //! From cfssljson's input to the list of files it writes: the API envelope, the
 //! key → file table, and every check that cfssl makes before the first write.
 
-use crate::gobase64;
+use cfssl::gobase64;
 use cfssl::gojson::{self, Value};
 
 /// One file to write (or, with `-stdout`, one item to print).

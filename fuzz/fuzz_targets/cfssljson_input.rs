@@ -4,9 +4,6 @@
 use libfuzzer_sys::fuzz_target;
 
 #[allow(dead_code)]
-#[path = "../../cfssljson-rs/src/gobase64.rs"]
-mod gobase64;
-#[allow(dead_code)]
 #[path = "../../cfssljson-rs/src/split.rs"]
 mod split;
 

@@ -1,8 +1,9 @@
 //! `cfssl certinfo`: show a certificate or a CSR as JSON (spec §8.4).
 
-use super::{input, Command, Context};
+use super::{Command, Context};
 use crate::certinfo;
 use crate::error::{Error, Result};
+use crate::input;
 
 pub static COMMAND: Command = Command {
     name: "certinfo",

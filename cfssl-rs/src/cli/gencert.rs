@@ -2,13 +2,14 @@
 //! a CA re-issued for an existing key (`-initca -ca-key`), a renewed CA (`-renewca`), or
 //! a leaf signed by a CA (`-ca`/`-ca-key`, `-config`, `-profile`).
 
-use super::{input, Command, Context};
+use super::{Command, Context};
 use crate::ca;
 use crate::config::Profile;
-use crate::csr::{self, Request};
+use crate::csr::{self, ParsedCsr, Request};
 use crate::duration;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
+use crate::input;
 use crate::keys::{self, PrivateKey};
 use crate::log;
 use crate::output::pem;
@@ -78,8 +79,9 @@ pub fn read_request(positionals: &[String]) -> Result<Request> {
     }
 }
 
-/// Key generation and CSR encoding with cfssl's log lines (gencert step 3).
-pub fn generate_key_and_csr(req: &Request) -> Result<(PrivateKey, Vec<u8>)> {
+/// Key generation and CSR encoding with cfssl's log lines (gencert step 3): the key,
+/// the CSR's DER and the signer's view of it.
+pub fn generate_key_and_csr(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
     log::info("generate received request");
     log::info("received CSR");
     log::info(&format!(
@@ -91,15 +93,9 @@ pub fn generate_key_and_csr(req: &Request) -> Result<(PrivateKey, Vec<u8>)> {
         req.key.algo, req.key.size
     ));
     let key = keys::validate_request(&req.key.algo, req.key.size).and_then(keys::generate)?;
-    let csr = encode_csr(req, &key)?;
+    let (der, view) = csr::build(req, &key)?;
     log::info("encoded CSR");
-    Ok((key, csr))
-}
-
-pub fn encode_csr(req: &Request, key: &PrivateKey) -> Result<Vec<u8>> {
-    let sans = crate::hosts::sans_in_go_order(&req.hosts);
-    let exts = csr::requested_extensions(req, &sans)?;
-    csr::encode(&req.subject()?.to_der(), key, &exts)
+    Ok((key, der, view))
 }
 
 fn log_failure<T>(r: Result<T>) -> Result<T> {
@@ -142,7 +138,7 @@ pub fn new_ca(req: &Request) -> Result<String> {
         log::error(&format!("failed to process request: {e}"));
         return Err(e);
     }
-    let (key, csr_der) = log_failure(generate_key_and_csr(req))?;
+    let (key, csr_der, _) = log_failure(generate_key_and_csr(req))?;
     let cert = issue_ca(req, &profile, &key)?;
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
@@ -173,7 +169,7 @@ fn initca_existing_key(req: &Request, key_arg: &str) -> Result<String> {
         backdate: Profile::initca().backdate,
         ..ca_profile(req, "")?
     };
-    let csr_der = encode_csr(req, &key)?;
+    let (csr_der, _) = csr::build(req, &key)?;
     log::info("encoded CSR");
     let cert = issue_ca(req, &profile, &key)?;
     Ok(string_map_line(&[
@@ -204,22 +200,29 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
             return Err(Error::Reported);
         }
     }
-    let (key, csr_der) = generate_key_and_csr(&req)?;
+    let (key, csr_der, view) = generate_key_and_csr(&req)?;
+    let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
     let profile = match &ctx.config {
-        Some(cfg) => cfg.signing.profile(f.get_str("profile"))?,
+        Some(cfg) => {
+            let p = cfg.signing.profile(f.get_str("profile"))?;
+            cfg.signing.check_lint(&p)?;
+            p
+        }
         None => Profile::default_signing(),
     };
-    let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
+    let request = signer::SignRequest {
+        csr: &view,
+        hosts: (!req.hosts.is_empty()).then_some(req.hosts.as_slice()),
+        subject: None,
+        crl_override: f.get_str("crl"),
+    };
+    let t = signer::local_template(&profile, &ca_cert, &request, chrono::Utc::now())?;
     let issuer = Issuer {
         subject_der: &ca_cert.subject_der,
         key_id: ca_cert.key_id.as_deref(),
         key: &ca_key,
     };
-    let mut profile = profile;
-    if !f.get_str("crl").is_empty() {
-        profile.crl_url = f.get_str("crl").to_string();
-    }
-    let cert = issue(&req, &profile, &key.spki_der(), Some(&issuer), &ca_key)?;
+    let cert = sign_logged(&t, Some(&issuer), &ca_key)?;
     if req.hosts.is_empty() {
         log::warning(HOSTS_WARNING);
     }
@@ -245,9 +248,24 @@ pub fn load_local_ca(ca_arg: &str, ca_key_arg: &str) -> Result<(ca::CaCert, Priv
     Ok((ca_cert, ca_key))
 }
 
-/// A self-signed CA certificate for the request's subject and hosts.
+/// A self-signed CA certificate for the request's subject and hosts; like cfssl's
+/// initca signer it copies only the CSR's DelegationUsage extension.
 fn issue_ca(req: &Request, profile: &Profile, key: &PrivateKey) -> Result<Vec<u8>> {
-    issue(req, profile, &key.spki_der(), None, key)
+    let extra = if req.delegation_enabled {
+        vec![csr::delegation_usage()]
+    } else {
+        Vec::new()
+    };
+    let sans = crate::hosts::sans_in_go_order(&req.hosts);
+    let t = signer::template(
+        profile,
+        chrono::Utc::now(),
+        req.subject()?.to_der(),
+        key.spki_der(),
+        sans,
+        extra,
+    )?;
+    sign_logged(&t, None, key)
 }
 
 /// Signs and logs the serial as cfssl does.
@@ -262,29 +280,4 @@ pub fn sign_logged(
         signer::serial_decimal(&t.serial)
     ));
     Ok(der)
-}
-
-/// Applies `profile` to the request and signs, logging the serial as cfssl does.
-fn issue(
-    req: &Request,
-    profile: &Profile,
-    spki_der: &[u8],
-    issuer: Option<&Issuer>,
-    self_key: &PrivateKey,
-) -> Result<Vec<u8>> {
-    let subject_der = req.subject()?.to_der();
-    let sans = crate::hosts::sans_in_go_order(&req.hosts);
-    let mut extra = Vec::new();
-    if req.delegation_enabled {
-        extra.push(csr::delegation_usage());
-    }
-    let t = signer::template(
-        profile,
-        chrono::Utc::now(),
-        subject_der,
-        spki_der.to_vec(),
-        sans,
-        extra,
-    )?;
-    sign_logged(&t, issuer, self_key)
 }

@@ -1,9 +1,10 @@
 //! `cfssl gencrl SERIALS CERT KEY [SECONDS]`: a CRL signed by CERT's key, printed as
 //! one line of base64 DER (spec §8.9).
 
-use super::{input, Command, Context};
+use super::{Command, Context};
 use crate::crl;
 use crate::error::{Error, Result};
+use crate::input;
 use base64::Engine as _;
 
 pub static COMMAND: Command = Command {

@@ -1,14 +1,15 @@
 //! `cfssl gencsr`: a CSR signed by an existing key, for a request JSON or for the
 //! subject, hosts and CA constraint of an existing certificate.
 
-use super::gencert::{encode_csr, read_request};
+use super::gencert::read_request;
 use super::renewca::{sans_of, subject_of};
-use super::{input, Command, Context};
+use super::{Command, Context};
 use crate::ca;
 use crate::csr::{CaConfig, Name, Request};
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
 use crate::hosts::San;
+use crate::input;
 use crate::keys;
 use crate::log;
 use crate::output::pem;
@@ -55,7 +56,7 @@ fn run(ctx: &Context) -> Result<String> {
     if !f.get_str("hostname").is_empty() {
         req.hosts = f.get_str("hostname").split(',').map(String::from).collect();
     }
-    let csr_der = encode_csr(&req, &key)?;
+    let (csr_der, _) = crate::csr::build(&req, &key)?;
     log::info("encoded CSR");
     // The key goes back out exactly as it came in, whatever its PEM form.
     Ok(string_map_line(&[

@@ -31,7 +31,7 @@ fn run(ctx: &Context) -> Result<String> {
     if req.ca.is_some() {
         return Err(Error::plain("ca section only permitted in initca"));
     }
-    let (key, csr_der) = generate_key_and_csr(&req)?;
+    let (key, csr_der, _) = generate_key_and_csr(&req)?;
     Ok(string_map_line(&[
         ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
         ("key", &key.to_pem()?),

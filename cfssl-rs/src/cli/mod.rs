@@ -7,7 +7,6 @@ pub mod gencert;
 pub mod gencrl;
 pub mod gencsr;
 pub mod genkey;
-pub mod input;
 pub mod print_defaults;
 pub mod renewca;
 pub mod selfsign;
@@ -202,11 +201,11 @@ pub fn main(args: &[String]) -> i32 {
     match (cmd.run)(&ctx) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout
+            if let Err(e) = stdout
                 .write_all(out.as_bytes())
                 .and_then(|_| stdout.flush())
-                .is_err()
             {
+                stderr(&format!("{}\n", Error::io("write", "/dev/stdout", &e)));
                 return 1;
             }
             0

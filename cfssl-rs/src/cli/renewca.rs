@@ -1,13 +1,14 @@
 //! `cfssl gencert -renewca`: a new self-signed certificate for an existing CA key, with
 //! the old certificate's subject, hosts, lifetime and path length.
 
-use super::{gencert, input, Context};
+use super::{gencert, Context};
 use crate::ca;
 use crate::config::Profile;
 use crate::csr::Subject;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
 use crate::hosts::San;
+use crate::input;
 use crate::keys;
 use crate::log;
 use crate::output::pem;
@@ -16,10 +17,8 @@ use x509_parser::prelude::*;
 
 pub fn run(ctx: &Context) -> Result<String> {
     log::info("re-generate a CA certificate from CA cert and key");
-    renew(ctx.flags.get_str("ca"), ctx.flags.get_str("ca-key")).map_err(|e| {
-        log::error(&e.to_string());
-        e
-    })
+    renew(ctx.flags.get_str("ca"), ctx.flags.get_str("ca-key"))
+        .inspect_err(|e| log::error(&e.to_string()))
 }
 
 fn renew(cert_arg: &str, key_arg: &str) -> Result<String> {
@@ -97,12 +96,6 @@ pub fn sans_of(cert: &X509Certificate) -> Vec<San> {
             });
         }
     }
-    let rank = |s: &San| match s {
-        San::Dns(_) => 0,
-        San::Email(_) => 1,
-        San::Ip(_) => 2,
-        San::Uri(_) => 3,
-    };
-    out.sort_by_key(rank);
+    crate::hosts::sort_go_order(&mut out);
     out
 }

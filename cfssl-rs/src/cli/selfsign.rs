@@ -2,11 +2,12 @@
 //! selfsign's own rules (spec §4.7).
 
 use super::gencert::generate_key_and_csr;
-use super::{input, Command, Context};
+use super::{Command, Context};
 use crate::config::Profile;
-use crate::csr::{self, Request};
+use crate::csr::Request;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
+use crate::input;
 use crate::output::pem;
 use crate::signer;
 use std::io::Write;
@@ -64,12 +65,11 @@ fn run(ctx: &Context) -> Result<String> {
         }
     };
     let req = Request::parse(&input::read_file_or_stdin(path)?)?;
-    let (key, csr_der) = generate_key_and_csr(&req)?;
+    let (key, csr_der, parsed) = generate_key_and_csr(&req)?;
     let profile = match &ctx.config {
         Some(cfg) => cfg.signing.get(f.get_str("profile")).clone(),
         None => Profile::selfsign_default(),
     };
-    let parsed = csr::parse_der(&csr_der)?;
     let mut subject = parsed.subject;
     // Go rebuilds the name from its typed fields only, so E and OID attributes go.
     subject.extra.clear();

@@ -20,7 +20,8 @@ fn run(_: &Context) -> Result<String> {
     Ok(text())
 }
 
-fn text() -> String {
+/// Both binaries print this for their version, as cfssl and cfssljson do.
+pub fn text() -> String {
     format!(
         "Version: 1.6.5\nRuntime: rust{}\n",
         env!("CFSSL_RUSTC_VERSION")
