@@ -29,8 +29,12 @@ fn etcd_tools() -> Option<(PathBuf, PathBuf)> {
     if let (Some(e), Some(c)) = (which("etcd"), which("etcdctl")) {
         return Some((e, c));
     }
-    let ci = std::env::var_os("CI").map(|v| !v.is_empty()).unwrap_or(false);
-    let req = std::env::var("CFSSL_REQUIRE_ETCD").map(|v| v == "1").unwrap_or(false);
+    let ci = std::env::var_os("CI")
+        .map(|v| !v.is_empty())
+        .unwrap_or(false);
+    let req = std::env::var("CFSSL_REQUIRE_ETCD")
+        .map(|v| v == "1")
+        .unwrap_or(false);
     if ci || req {
         panic!(
             "etcd/etcdctl not found on PATH, and CI / CFSSL_REQUIRE_ETCD=1 requires the etcd \
@@ -83,7 +87,9 @@ impl Cluster {
                 .arg(format!("--listen-client-urls=https://127.0.0.1:{cp}"))
                 .arg(format!("--advertise-client-urls=https://127.0.0.1:{cp}"))
                 .arg(format!("--listen-peer-urls=https://127.0.0.1:{pp}"))
-                .arg(format!("--initial-advertise-peer-urls=https://127.0.0.1:{pp}"))
+                .arg(format!(
+                    "--initial-advertise-peer-urls=https://127.0.0.1:{pp}"
+                ))
                 .arg(format!("--initial-cluster={initial}"))
                 .arg(format!("--initial-cluster-token={token}"))
                 .arg("--initial-cluster-state=new")
@@ -107,7 +113,12 @@ impl Cluster {
                 proc: ProcGuard::new(names[i], child),
             });
         }
-        Cluster { etcdctl: etcdctl.to_path_buf(), certs: pki.certs.clone(), members, formed: false }
+        Cluster {
+            etcdctl: etcdctl.to_path_buf(),
+            certs: pki.certs.clone(),
+            members,
+            formed: false,
+        }
     }
 
     fn endpoints(&self) -> String {
@@ -124,8 +135,14 @@ impl Cluster {
         cmd.env("ETCDCTL_API", "3")
             .arg(format!("--endpoints={endpoints}"))
             .arg(format!("--cacert={}", self.certs.join("ca.pem").display()))
-            .arg(format!("--cert={}", self.certs.join(format!("{user}.pem")).display()))
-            .arg(format!("--key={}", self.certs.join(format!("{user}-key.pem")).display()))
+            .arg(format!(
+                "--cert={}",
+                self.certs.join(format!("{user}.pem")).display()
+            ))
+            .arg(format!(
+                "--key={}",
+                self.certs.join(format!("{user}-key.pem")).display()
+            ))
             .arg("--dial-timeout=2s")
             .arg("--command-timeout=5s")
             .args(args);
@@ -169,7 +186,9 @@ impl Cluster {
             last = out.to_string();
             std::thread::sleep(Duration::from_millis(200));
         }
-        Err(format!("not healthy within {within:?}; last etcdctl:\n{last}"))
+        Err(format!(
+            "not healthy within {within:?}; last etcdctl:\n{last}"
+        ))
     }
 
     /// Index of the current leader, as reported by `endpoint status` (best effort,
@@ -184,8 +203,18 @@ impl Cluster {
                 .arg(format!("--endpoints={ep}"))
                 .arg(format!("--cacert={}", self.certs.join("ca.pem").display()))
                 .arg(format!("--cert={}", self.certs.join("root.pem").display()))
-                .arg(format!("--key={}", self.certs.join("root-key.pem").display()))
-                .args(["--dial-timeout=1s", "--command-timeout=2s", "endpoint", "status", "-w", "json"]);
+                .arg(format!(
+                    "--key={}",
+                    self.certs.join("root-key.pem").display()
+                ))
+                .args([
+                    "--dial-timeout=1s",
+                    "--command-timeout=2s",
+                    "endpoint",
+                    "status",
+                    "-w",
+                    "json",
+                ]);
             let out = run_bounded(cmd, None, Duration::from_secs(4));
             let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap_or_default();
             let st = &v[0]["Status"];
@@ -205,7 +234,9 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let start = Instant::now();
         let leader = if self.formed { self.leader() } else { None };
-        let mut order: Vec<usize> = (0..self.members.len()).filter(|i| Some(*i) != leader).collect();
+        let mut order: Vec<usize> = (0..self.members.len())
+            .filter(|i| Some(*i) != leader)
+            .collect();
         if let Some(l) = leader {
             order.push(l);
         }
@@ -220,7 +251,11 @@ impl Drop for Cluster {
                 if Some(i) == leader { " [leader]" } else { "" }
             );
         }
-        let _ = writeln!(std::io::stderr(), "cluster stopped in {:?}", start.elapsed());
+        let _ = writeln!(
+            std::io::stderr(),
+            "cluster stopped in {:?}",
+            start.elapsed()
+        );
     }
 }
 
@@ -229,7 +264,9 @@ fn step(name: &str, ok: bool, detail: impl FnOnce() -> String) {
 }
 
 fn cluster_scenario(swap: Swap) {
-    let Some((etcd, etcdctl)) = etcd_tools() else { return };
+    let Some((etcd, etcdctl)) = etcd_tools() else {
+        return;
+    };
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let t0 = Instant::now();
 
@@ -244,81 +281,170 @@ fn cluster_scenario(swap: Swap) {
 
     // 1. The cluster forms: all endpoints healthy, three started members.
     let healthy = cluster.wait_healthy(Duration::from_secs(20));
-    step("cluster forms: all endpoints healthy", healthy.is_ok(), || {
-        format!("{}\n{}", healthy.clone().unwrap_err(), cluster.logs())
-    });
+    step(
+        "cluster forms: all endpoints healthy",
+        healthy.is_ok(),
+        || format!("{}\n{}", healthy.clone().unwrap_err(), cluster.logs()),
+    );
     let list = cluster.ctl("root", &["member", "list"]);
-    let started = list.stdout.lines().filter(|l| l.contains(", started,")).count();
-    step("cluster forms: 3 started members", list.success() && started == 3, || format!("{list}"));
+    let started = list
+        .stdout
+        .lines()
+        .filter(|l| l.contains(", started,"))
+        .count();
+    step(
+        "cluster forms: 3 started members",
+        list.success() && started == 3,
+        || format!("{list}"),
+    );
 
     // 2. Auth setup with the root certificate (CN root).
-    let add_root = cluster.ctl("root", &["user", "add", "root", "--new-user-password=unused-cert-auth-Aa1"]);
-    step("root: user add root", add_root.success(), || format!("{add_root}"));
+    let add_root = cluster.ctl(
+        "root",
+        &[
+            "user",
+            "add",
+            "root",
+            "--new-user-password=unused-cert-auth-Aa1",
+        ],
+    );
+    step("root: user add root", add_root.success(), || {
+        format!("{add_root}")
+    });
     // etcd 3.4 logs 'root user does not have root role' and then enables auth anyway.
     let enable = cluster.ctl("root", &["auth", "enable"]);
-    step("root: auth enable", enable.success() && enable.stdout.contains("Authentication Enabled"), || {
-        format!("{enable}")
-    });
+    step(
+        "root: auth enable",
+        enable.success() && enable.stdout.contains("Authentication Enabled"),
+        || format!("{enable}"),
+    );
     for (what, args) in [
         ("role add calico", vec!["role", "add", "calico"]),
         (
             "grant readwrite on prefix /calico/",
-            vec!["role", "grant-permission", "calico", "--prefix=true", "readwrite", "/calico/"],
+            vec![
+                "role",
+                "grant-permission",
+                "calico",
+                "--prefix=true",
+                "readwrite",
+                "/calico/",
+            ],
         ),
-        ("user add calico", vec!["user", "add", "calico", "--new-user-password=unused-cert-auth-Aa1"]),
-        ("user grant-role calico calico", vec!["user", "grant-role", "calico", "calico"]),
+        (
+            "user add calico",
+            vec![
+                "user",
+                "add",
+                "calico",
+                "--new-user-password=unused-cert-auth-Aa1",
+            ],
+        ),
+        (
+            "user grant-role calico calico",
+            vec!["user", "grant-role", "calico", "calico"],
+        ),
     ] {
         let out = cluster.ctl("root", &args);
-        step(&format!("root (authenticated by certificate CN): {what}"), out.success(), || format!("{out}"));
+        step(
+            &format!("root (authenticated by certificate CN): {what}"),
+            out.success(),
+            || format!("{out}"),
+        );
     }
 
     // 3. calico can put and get under /calico/.
     let put = cluster.ctl("calico", &["put", "/calico/v1/config", "ok-from-calico"]);
-    step("calico: put under /calico/", put.success() && put.stdout.contains("OK"), || format!("{put}"));
-    let get = cluster.ctl("calico", &["get", "/calico/v1/config", "--print-value-only"]);
-    step("calico: get under /calico/", get.success() && get.stdout.trim() == "ok-from-calico", || {
-        format!("{get}")
-    });
+    step(
+        "calico: put under /calico/",
+        put.success() && put.stdout.contains("OK"),
+        || format!("{put}"),
+    );
+    let get = cluster.ctl(
+        "calico",
+        &["get", "/calico/v1/config", "--print-value-only"],
+    );
+    step(
+        "calico: get under /calico/",
+        get.success() && get.stdout.trim() == "ok-from-calico",
+        || format!("{get}"),
+    );
 
     // 4. calico is denied outside its prefix.
     let put = cluster.ctl("calico", &["put", "/registry/secret", "x"]);
-    step("calico: put outside /calico/ denied", !put.success() && put.both().contains("permission denied"), || {
-        format!("{put}")
-    });
+    step(
+        "calico: put outside /calico/ denied",
+        !put.success() && put.both().contains("permission denied"),
+        || format!("{put}"),
+    );
     let get = cluster.ctl("calico", &["get", "/registry/secret"]);
-    step("calico: get outside /calico/ denied", !get.success() && get.both().contains("permission denied"), || {
-        format!("{get}")
-    });
+    step(
+        "calico: get outside /calico/ denied",
+        !get.success() && get.both().contains("permission denied"),
+        || format!("{get}"),
+    );
 
     // 5. A valid certificate whose CN has no etcd user (kubernetes) is denied.
     let put = cluster.ctl("kubernetes", &["put", "/calico/v1/intruder", "x"]);
-    step("CN without etcd user: put denied", !put.success() && put.both().contains("permission denied"), || {
-        format!("{put}")
-    });
+    step(
+        "CN without etcd user: put denied",
+        !put.success() && put.both().contains("permission denied"),
+        || format!("{put}"),
+    );
     let get = cluster.ctl("kubernetes", &["get", "/calico/v1/config"]);
-    step("CN without etcd user: get denied", !get.success() && get.both().contains("permission denied"), || {
-        format!("{get}")
-    });
+    step(
+        "CN without etcd user: get denied",
+        !get.success() && get.both().contains("permission denied"),
+        || format!("{get}"),
+    );
     // root still sees calico's write: the denials above were authorization, not outage.
     let get = cluster.ctl("root", &["get", "/calico/v1/config", "--print-value-only"]);
-    step("root: reads calico's key", get.success() && get.stdout.trim() == "ok-from-calico", || format!("{get}"));
+    step(
+        "root: reads calico's key",
+        get.success() && get.stdout.trim() == "ok-from-calico",
+        || format!("{get}"),
+    );
 
     // 6. TLS-layer refusals, checked with a direct TLS client (etcdctl only times out).
     let port = cluster.members[0].client_port;
     let req = b"GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    let ok = tls::tls_request(tls::client_config(&pki.ca(), Some((&pki.cert("calico"), &pki.key("calico")))), port, req);
-    step("TLS control: calico certificate accepted", matches!(&ok, Ok(b) if String::from_utf8_lossy(b).contains("etcdserver")), || {
-        format!("{ok:?}")
-    });
+    let ok = tls::tls_request(
+        tls::client_config(&pki.ca(), Some((&pki.cert("calico"), &pki.key("calico")))),
+        port,
+        req,
+    );
+    step(
+        "TLS control: calico certificate accepted",
+        matches!(&ok, Ok(b) if String::from_utf8_lossy(b).contains("etcdserver")),
+        || format!("{ok:?}"),
+    );
     let nocert = tls::tls_request(tls::client_config(&pki.ca(), None), port, req);
-    step("TLS: client without certificate refused", nocert.is_err(), || {
-        format!("got a response: {:?}", nocert.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()))
-    });
+    step(
+        "TLS: client without certificate refused",
+        nocert.is_err(),
+        || {
+            format!(
+                "got a response: {:?}",
+                nocert
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+            )
+        },
+    );
     let (oc, ok_) = other_ca_client(&pki);
     let other = tls::tls_request(tls::client_config(&pki.ca(), Some((&oc, &ok_))), port, req);
-    step("TLS: client certificate from another CA refused", other.is_err(), || {
-        format!("got a response: {:?}", other.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()))
-    });
+    step(
+        "TLS: client certificate from another CA refused",
+        other.is_err(),
+        || {
+            format!(
+                "got a response: {:?}",
+                other
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+            )
+        },
+    );
     let _ = writeln!(
         std::io::stderr(),
         "etcd scenario ({swap:?}): minted in {minted:?}, cluster healthy after {:?}, checks done at {:?}; refusals: no cert: {}; other CA: {}",
@@ -333,7 +459,11 @@ fn cluster_scenario(swap: Swap) {
     assert_keys_0600(&pki.root.join("other"));
 
     drop(cluster);
-    let _ = writeln!(std::io::stderr(), "etcd scenario ({swap:?}) total {:?}", t0.elapsed());
+    let _ = writeln!(
+        std::io::stderr(),
+        "etcd scenario ({swap:?}) total {:?}",
+        t0.elapsed()
+    );
 }
 
 #[test]

@@ -22,8 +22,18 @@ fn loud(msg: &str) {
 fn pki_with_usage_variants() -> Pki {
     let pki = run_tls_setup(Swap::MakeVars);
     assert_complete(&pki);
-    gencert_profile(&pki, Path::new("config/req-csr.json"), Some("server"), "srvonly");
-    gencert_profile(&pki, Path::new("config/req-csr.json"), Some("client"), "clionly");
+    gencert_profile(
+        &pki,
+        Path::new("config/req-csr.json"),
+        Some("server"),
+        "srvonly",
+    );
+    gencert_profile(
+        &pki,
+        Path::new("config/req-csr.json"),
+        Some("client"),
+        "clionly",
+    );
     pki
 }
 
@@ -41,8 +51,22 @@ fn s_server(pki: &Pki, cert: &str) -> (SServer, u16) {
     cmd.current_dir(&pki.certs)
         .args(["s_server", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["-cert", &format!("{cert}.pem"), "-key", &format!("{cert}-key.pem")])
-        .args(["-CAfile", "ca.pem", "-Verify", "1", "-verify_return_error", "-www", "-naccept", "1"])
+        .args([
+            "-cert",
+            &format!("{cert}.pem"),
+            "-key",
+            &format!("{cert}-key.pem"),
+        ])
+        .args([
+            "-CAfile",
+            "ca.pem",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-www",
+            "-naccept",
+            "1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn openssl s_server");
@@ -58,7 +82,8 @@ fn s_server(pki: &Pki, cert: &str) -> (SServer, u16) {
         }
     });
     let stderr = std::thread::spawn(move || std::io::read_to_string(err).unwrap_or_default());
-    rx.recv_timeout(Duration::from_secs(10)).expect("openssl s_server did not start listening within 10 s");
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("openssl s_server did not start listening within 10 s");
     (SServer { guard, stderr }, port)
 }
 
@@ -85,9 +110,25 @@ fn s_client(pki: &Pki, port: u16, cert: &str) -> Output {
         .arg("s_client")
         .arg("-connect")
         .arg(format!("127.0.0.1:{port}"))
-        .args(["-cert", &format!("{cert}.pem"), "-key", &format!("{cert}-key.pem")])
-        .args(["-CAfile", "ca.pem", "-verify_return_error", "-verify_ip", "127.0.0.1", "-ign_eof"]);
-    run_bounded(cmd, Some(b"GET / HTTP/1.0\r\n\r\n"), Duration::from_secs(15))
+        .args([
+            "-cert",
+            &format!("{cert}.pem"),
+            "-key",
+            &format!("{cert}-key.pem"),
+        ])
+        .args([
+            "-CAfile",
+            "ca.pem",
+            "-verify_return_error",
+            "-verify_ip",
+            "127.0.0.1",
+            "-ign_eof",
+        ]);
+    run_bounded(
+        cmd,
+        Some(b"GET / HTTP/1.0\r\n\r\n"),
+        Duration::from_secs(15),
+    )
 }
 
 #[test]
@@ -113,7 +154,10 @@ fn openssl_rejects_client_cert_without_client_auth() {
     let (srv, port) = s_server(&pki, "etcd1");
     let ok = s_client(&pki, port, "clionly");
     let _ = srv.finish();
-    assert!(ok.stdout.contains("HTTP/1.0 200 ok"), "control: client-auth-only cert refused:\n{ok}");
+    assert!(
+        ok.stdout.contains("HTTP/1.0 200 ok"),
+        "control: client-auth-only cert refused:\n{ok}"
+    );
 
     let (srv, port) = s_server(&pki, "etcd1");
     let cli = s_client(&pki, port, "srvonly");
@@ -135,7 +179,8 @@ fn openssl_rejects_server_cert_without_server_auth() {
     let cli = s_client(&pki, port, "calico");
     let _ = srv.finish();
     assert!(
-        !cli.stdout.contains("Verify return code: 0 (ok)") && !cli.stdout.contains("HTTP/1.0 200 ok"),
+        !cli.stdout.contains("Verify return code: 0 (ok)")
+            && !cli.stdout.contains("HTTP/1.0 200 ok"),
         "a certificate without `server auth` was accepted as a TLS server:\n{cli}"
     );
     assert!(
@@ -150,8 +195,16 @@ fn rustls_mutual_tls_handshake() {
     let server = tls::server_config(&pki.ca(), &pki.cert("etcd1"), &pki.key("etcd1"));
     let client = tls::client_config(&pki.ca(), Some((&pki.cert("calico"), &pki.key("calico"))));
     let ex = tls::mutual_tls(server, client);
-    assert!(ex.server.is_ok(), "rustls server refused the calico client: {:?}", ex.server);
-    assert_eq!(ex.client.as_deref().map_err(|e| e.as_str()), Ok(&b"pong\n"[..]), "rustls client side");
+    assert!(
+        ex.server.is_ok(),
+        "rustls server refused the calico client: {:?}",
+        ex.server
+    );
+    assert_eq!(
+        ex.client.as_deref().map_err(|e| e.as_str()),
+        Ok(&b"pong\n"[..]),
+        "rustls client side"
+    );
 }
 
 #[test]
@@ -162,14 +215,24 @@ fn rustls_rejects_client_cert_without_client_auth() {
         server.clone(),
         tls::client_config(&pki.ca(), Some((&pki.cert("clionly"), &pki.key("clionly")))),
     );
-    assert!(ok.server.is_ok() && ok.client.is_ok(), "control: client-auth-only cert refused: {:?} {:?}", ok.server, ok.client);
+    assert!(
+        ok.server.is_ok() && ok.client.is_ok(),
+        "control: client-auth-only cert refused: {:?} {:?}",
+        ok.server,
+        ok.client
+    );
 
     let ex = tls::mutual_tls(
         server,
         tls::client_config(&pki.ca(), Some((&pki.cert("srvonly"), &pki.key("srvonly")))),
     );
-    let err = ex.server.expect_err("a certificate without `client auth` was accepted as a TLS client");
-    assert!(usage_error(&err), "rejected, but not for its key usage: {err}");
+    let err = ex
+        .server
+        .expect_err("a certificate without `client auth` was accepted as a TLS client");
+    assert!(
+        usage_error(&err),
+        "rejected, but not for its key usage: {err}"
+    );
     assert!(ex.client.is_err(), "client should see the rejection");
 }
 
@@ -179,8 +242,13 @@ fn rustls_rejects_server_cert_without_server_auth() {
     let server = tls::server_config(&pki.ca(), &pki.cert("clionly"), &pki.key("clionly"));
     let client = tls::client_config(&pki.ca(), Some((&pki.cert("calico"), &pki.key("calico"))));
     let ex = tls::mutual_tls(server, client);
-    let err = ex.client.expect_err("a certificate without `server auth` was accepted as a TLS server");
-    assert!(usage_error(&err), "rejected, but not for its key usage: {err}");
+    let err = ex
+        .client
+        .expect_err("a certificate without `server auth` was accepted as a TLS server");
+    assert!(
+        usage_error(&err),
+        "rejected, but not for its key usage: {err}"
+    );
 }
 
 /// rustls/webpki's wording for an extended-key-usage mismatch.
@@ -209,7 +277,10 @@ fn strict_verify_for(algo: &str, size: Option<u32>, expect_text: &[&str]) {
             edited += 1;
         }
     }
-    assert_eq!(edited, 5, "expected to edit ca-csr.json, req-csr.json and the 3 per-user requests");
+    assert_eq!(
+        edited, 5,
+        "expected to edit ca-csr.json, req-csr.json and the 3 per-user requests"
+    );
     let pki = match run_tls_setup_in(dir, root, Swap::MakeVars) {
         Ok(p) => p,
         Err(e) if algo == "ed25519" && ref_compat() && e.contains("invalid algorithm") => {
@@ -227,7 +298,8 @@ fn strict_verify_for(algo: &str, size: Option<u32>, expect_text: &[&str]) {
     for name in std::iter::once("ca").chain(LEAVES) {
         let file = format!("{name}.pem");
         let mut cmd = clean_command(&openssl);
-        cmd.current_dir(&pki.certs).args(["verify", "-x509_strict", "-CAfile", "ca.pem", &file]);
+        cmd.current_dir(&pki.certs)
+            .args(["verify", "-x509_strict", "-CAfile", "ca.pem", &file]);
         let out = run_bounded(cmd, None, Duration::from_secs(30));
         assert!(
             out.success() && out.stdout.trim() == format!("{file}: OK"),
@@ -235,22 +307,34 @@ fn strict_verify_for(algo: &str, size: Option<u32>, expect_text: &[&str]) {
         );
         // the edit took effect: the certificate carries the requested key type
         let mut cmd = clean_command(&openssl);
-        cmd.current_dir(&pki.certs).args(["x509", "-noout", "-text", "-in", &file]);
+        cmd.current_dir(&pki.certs)
+            .args(["x509", "-noout", "-text", "-in", &file]);
         let text = run_bounded(cmd, None, Duration::from_secs(30));
         for want in expect_text {
-            assert!(text.stdout.contains(want), "{file} for {algo}/{size:?} lacks {want:?}:\n{text}");
+            assert!(
+                text.stdout.contains(want),
+                "{file} for {algo}/{size:?} lacks {want:?}:\n{text}"
+            );
         }
     }
 }
 
 #[test]
 fn strict_verify_rsa2048() {
-    strict_verify_for("rsa", Some(2048), &["rsaEncryption", "Public-Key: (2048 bit)"]);
+    strict_verify_for(
+        "rsa",
+        Some(2048),
+        &["rsaEncryption", "Public-Key: (2048 bit)"],
+    );
 }
 
 #[test]
 fn strict_verify_rsa4096() {
-    strict_verify_for("rsa", Some(4096), &["rsaEncryption", "Public-Key: (4096 bit)"]);
+    strict_verify_for(
+        "rsa",
+        Some(4096),
+        &["rsaEncryption", "Public-Key: (4096 bit)"],
+    );
 }
 
 #[test]

@@ -54,7 +54,9 @@ pub fn cfssljson_bin() -> PathBuf {
 /// Set when the binaries under test are a reference cfssl (e.g. Debian's 1.2.0) that
 /// lacks features ours must have (Ed25519).
 pub fn ref_compat() -> bool {
-    std::env::var("CFSSL_REF_COMPAT").map(|v| v == "1").unwrap_or(false)
+    std::env::var("CFSSL_REF_COMPAT")
+        .map(|v| v == "1")
+        .unwrap_or(false)
 }
 
 pub fn tls_setup_dir() -> PathBuf {
@@ -66,7 +68,12 @@ pub fn which(prog: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(prog))
-        .find(|p| p.is_file() && fs::metadata(p).map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false))
+        .find(|p| {
+            p.is_file()
+                && fs::metadata(p)
+                    .map(|m| m.permissions().mode() & 0o111 != 0)
+                    .unwrap_or(false)
+        })
 }
 
 /// A command with the environment scrubbed of anything that could change what the
@@ -79,7 +86,13 @@ pub fn clean_command(prog: impl AsRef<std::ffi::OsStr>) -> Command {
             || ks.starts_with("ETCDCTL_")
             || matches!(
                 ks.as_ref(),
-                "MAKEFLAGS" | "MFLAGS" | "MAKELEVEL" | "GNUMAKEFLAGS" | "MAKEFILES" | "CFSSL" | "JSON"
+                "MAKEFLAGS"
+                    | "MFLAGS"
+                    | "MAKELEVEL"
+                    | "GNUMAKEFLAGS"
+                    | "MAKEFILES"
+                    | "CFSSL"
+                    | "JSON"
                     | "GOPATH"
             )
         {
@@ -124,7 +137,9 @@ pub fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>, timeout: Duration) ->
     if stdin.is_some() {
         cmd.stdin(Stdio::piped());
     }
-    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
     let mut guard = ProcGuard::new("bounded", child);
     if let Some(data) = stdin {
         use std::io::Write;
@@ -190,7 +205,11 @@ pub struct ProcGuard {
 
 impl ProcGuard {
     pub fn new(name: &str, child: Child) -> Self {
-        ProcGuard { name: name.to_string(), child, done: false }
+        ProcGuard {
+            name: name.to_string(),
+            child,
+            done: false,
+        }
     }
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -215,7 +234,11 @@ impl ProcGuard {
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            eprintln!("{} (pid {}) ignored SIGTERM for {grace:?}; killing", self.name, self.pid());
+            eprintln!(
+                "{} (pid {}) ignored SIGTERM for {grace:?}; killing",
+                self.name,
+                self.pid()
+            );
         }
         self.kill();
         start.elapsed()
@@ -241,7 +264,9 @@ impl Drop for ProcGuard {
 
 /// `n` distinct free TCP ports on 127.0.0.1 (all listeners held until every port is chosen).
 pub fn free_ports(n: usize) -> Vec<u16> {
-    let ls: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+    let ls: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
     ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
 }
 
@@ -296,7 +321,10 @@ impl Pki {
 
 /// Prepare a scratch copy of tls-setup's config (optionally edited) in a temp dir.
 pub fn scratch_tls_setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::Builder::new().prefix("cfssl-tls-setup-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("cfssl-tls-setup-")
+        .tempdir()
+        .unwrap();
     let root = dir.path().join("tls-setup");
     copy_dir(&tls_setup_dir().join("config"), &root.join("config"));
     (dir, root)
@@ -359,7 +387,12 @@ pub fn run_tls_setup_in(dir: tempfile::TempDir, root: PathBuf, swap: Swap) -> Re
         return Err(format!("tls-setup make ({swap:?}) failed:\n{out}"));
     }
     let certs = root.join("certs");
-    Ok(Pki { _dir: dir, root, certs, make_output: out })
+    Ok(Pki {
+        _dir: dir,
+        root,
+        certs,
+        make_output: out,
+    })
 }
 
 pub fn run_tls_setup(swap: Swap) -> Pki {
@@ -370,7 +403,11 @@ pub fn run_tls_setup(swap: Swap) -> Pki {
 /// Assert the flow produced the CA and all seven leaf certificates with keys.
 pub fn assert_complete(pki: &Pki) {
     for name in std::iter::once("ca").chain(LEAVES) {
-        for f in [pki.cert(name), pki.key(name), pki.certs.join(format!("{name}.csr"))] {
+        for f in [
+            pki.cert(name),
+            pki.key(name),
+            pki.certs.join(format!("{name}.csr")),
+        ] {
             let meta = fs::metadata(&f).unwrap_or_else(|e| panic!("{} missing: {e}", f.display()));
             assert!(meta.len() > 0, "{} is empty", f.display());
         }
@@ -382,8 +419,15 @@ pub fn key_modes(certs: &Path) -> Vec<(PathBuf, u32)> {
     let mut v = Vec::new();
     for e in fs::read_dir(certs).unwrap() {
         let p = e.unwrap().path();
-        if p.file_name().unwrap().to_string_lossy().ends_with("-key.pem") {
-            v.push((p.clone(), fs::metadata(&p).unwrap().permissions().mode() & 0o7777));
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .ends_with("-key.pem")
+        {
+            v.push((
+                p.clone(),
+                fs::metadata(&p).unwrap().permissions().mode() & 0o7777,
+            ));
         }
     }
     v.sort();
@@ -431,7 +475,8 @@ pub fn other_ca_client(pki: &Pki) -> (PathBuf, PathBuf) {
     let dir = pki.root.join("other");
     fs::create_dir_all(&dir).unwrap();
     let mut cmd = clean_command(cfssl_bin());
-    cmd.current_dir(&pki.root).args(["gencert", "-initca", "config/ca-csr.json"]);
+    cmd.current_dir(&pki.root)
+        .args(["gencert", "-initca", "config/ca-csr.json"]);
     let out = run_bounded(cmd, None, Duration::from_secs(60));
     assert!(out.success(), "other CA: {out}");
     cfssljson_bare(&pki.root, &out.stdout, "other/ca");

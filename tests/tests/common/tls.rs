@@ -41,7 +41,9 @@ pub fn client_config(ca: &Path, client: Option<(&Path, &Path)>) -> Arc<ClientCon
         .unwrap()
         .with_root_certificates(roots(ca));
     let cfg = match client {
-        Some((c, k)) => b.with_client_auth_cert(certs(c), key(k)).expect("client cert/key usable"),
+        Some((c, k)) => b
+            .with_client_auth_cert(certs(c), key(k))
+            .expect("client cert/key usable"),
         None => b.with_no_client_auth(),
     };
     Arc::new(cfg)
@@ -70,7 +72,8 @@ pub fn loopback() -> ServerName<'static> {
 pub fn tls_request(cfg: Arc<ClientConfig>, port: u16, request: &[u8]) -> Result<Vec<u8>, String> {
     let sock = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    sock.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    sock.set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let conn = rustls::ClientConnection::new(cfg, loopback()).map_err(|e| e.to_string())?;
     let mut tls = rustls::StreamOwned::new(conn, sock);
     tls.write_all(request).map_err(|e| format!("write: {e}"))?;
@@ -98,17 +101,22 @@ pub fn mutual_tls(server: Arc<ServerConfig>, client: Arc<ClientConfig>) -> Excha
     let srv = std::thread::spawn(move || -> Result<(), String> {
         let (sock, _) = listener.accept().map_err(|e| e.to_string())?;
         sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        sock.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+        sock.set_write_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         let conn = rustls::ServerConnection::new(server).map_err(|e| e.to_string())?;
         let mut tls = rustls::StreamOwned::new(conn, sock);
         let mut line = [0u8; 5];
-        tls.read_exact(&mut line).map_err(|e| format!("server read: {e}"))?;
-        tls.write_all(b"pong\n").map_err(|e| format!("server write: {e}"))?;
+        tls.read_exact(&mut line)
+            .map_err(|e| format!("server read: {e}"))?;
+        tls.write_all(b"pong\n")
+            .map_err(|e| format!("server write: {e}"))?;
         tls.conn.send_close_notify();
         tls.flush().map_err(|e| format!("server flush: {e}"))?;
         Ok(())
     });
     let client = tls_request(client, port, b"ping\n");
-    let server = srv.join().unwrap_or_else(|_| Err("server thread panicked".into()));
+    let server = srv
+        .join()
+        .unwrap_or_else(|_| Err("server thread panicked".into()));
     Exchange { client, server }
 }
