@@ -86,9 +86,17 @@ pub fn write_files(files: &[OutFile]) -> Result<()> {
         if !s.existed {
             created.push(s.target);
         }
-        // The rename itself must reach the disk for the new file to survive a crash.
-        if let Ok(dir) = File::open(parent_dir(Path::new(s.target))) {
-            let _ = dir.sync_all();
+    }
+    // The renames must reach the disk for the new files to survive a crash; one sync
+    // per directory covers every rename in it.
+    let mut dirs: Vec<&Path> = staged
+        .iter()
+        .map(|s| parent_dir(Path::new(s.target)))
+        .collect();
+    dirs.dedup();
+    for dir in dirs {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
         }
     }
     Ok(())
@@ -142,8 +150,10 @@ fn stage<'a>(file: &OutFile<'a>) -> Result<Staged<'a>> {
         handle
             .write_all(file.contents)
             .map_err(|e| Error::io("write", file.path, &e))?;
+        // The bytes must be on disk before the rename publishes them; the data sync is
+        // enough (no need to flush timestamps).
         handle
-            .sync_all()
+            .sync_data()
             .map_err(|e| Error::io("sync", file.path, &e))
     };
     match fill(&mut handle) {
