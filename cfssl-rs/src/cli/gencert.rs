@@ -202,14 +202,7 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
     }
     let (key, csr_der, view) = generate_key_and_csr(&req)?;
     let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
-    let profile = match &ctx.config {
-        Some(cfg) => {
-            let p = cfg.signing.profile(f.get_str("profile"))?;
-            cfg.signing.check_lint(&p)?;
-            p
-        }
-        None => Profile::default_signing(),
-    };
+    let profile = ctx.signing_profile()?;
     let request = signer::SignRequest {
         csr: &view,
         hosts: (!req.hosts.is_empty()).then_some(req.hosts.as_slice()),

@@ -89,6 +89,21 @@ pub struct Context<'a> {
     pub config: Option<Config>,
 }
 
+impl Context<'_> {
+    /// The profile the local signer uses: `-profile` from the `-config` file (after
+    /// cfssl's broken-lint check), else cfssl's built-in default policy.
+    pub fn signing_profile(&self) -> Result<crate::config::Profile, Error> {
+        match &self.config {
+            Some(cfg) => {
+                let p = cfg.signing.profile(self.flags.get_str("profile"))?;
+                cfg.signing.check_lint(&p)?;
+                Ok(p)
+            }
+            None => Ok(crate::config::Profile::default_signing()),
+        }
+    }
+}
+
 pub struct Command {
     pub name: &'static str,
     /// The usage paragraph cfssl prints (after a tab) before the flag list.

@@ -3,7 +3,6 @@
 
 use super::gencert::{load_local_ca, sign_logged};
 use super::{Command, Context};
-use crate::config::Profile;
 use crate::csr::{self, Request};
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
@@ -85,14 +84,7 @@ fn run(ctx: &Context) -> Result<String> {
         }
     }
     let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
-    let profile = match &ctx.config {
-        Some(cfg) => {
-            let p = cfg.signing.profile(f.get_str("profile"))?;
-            cfg.signing.check_lint(&p)?;
-            p
-        }
-        None => Profile::default_signing(),
-    };
+    let profile = ctx.signing_profile()?;
     let csr = csr::parse_pem(&csr_bytes)?;
     let hosts: Vec<String> = match f.get_str("hostname") {
         "" => Vec::new(),
