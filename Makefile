@@ -18,8 +18,21 @@ CFSSLJSON_BIN := $(RELEASE_DIR)/cfssljson
 
 all: build certs
 
+# On Linux/glibc the release binaries are static, non-PIE executables: no
+# dynamic loader, no libc/libm/libgcc_s mappings and no start-up relocation
+# pass, i.e. about a third less peak RSS and half a millisecond less per
+# process start (bench/README-section.md). The flags go to the final link only
+# (`cargo rustc`), because crt-static in RUSTFLAGS breaks proc-macro crates
+# unless --target is passed, and the binaries stay in target/release/.
+# STATIC=0 builds the ordinary dynamic PIE binaries.
+STATIC ?= $(if $(filter Linux,$(shell uname -s)),1,0)
+ifeq ($(STATIC),1)
+LINK_FLAGS := -C target-feature=+crt-static -C relocation-model=static
+endif
+
 build:
-	$(CARGO) build --release --bins
+	$(CARGO) rustc --release -p cfssl-rs --bin cfssl -- $(LINK_FLAGS)
+	$(CARGO) rustc --release -p cfssljson-rs --bin cfssljson -- $(LINK_FLAGS)
 
 # etcd's hack/tls-setup flow, unchanged, with our binaries swapped in.
 certs: build
