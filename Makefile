@@ -20,7 +20,7 @@ all: build certs
 
 # On Linux/glibc the release binaries are static PIE executables: no dynamic
 # loader and no libc/libm/libgcc_s mappings, i.e. about a third less peak RSS and
-# a faster start (bench/README-section.md), while keeping address-space layout
+# a faster start (README, "Performance"), while keeping address-space layout
 # randomisation (a non-PIE static binary would save another ~0.4 MiB but load at
 # a fixed address; not worth it for a tool that holds CA keys). The flag goes to
 # the final link only (`cargo rustc`), because crt-static in RUSTFLAGS breaks

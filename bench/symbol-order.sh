@@ -4,7 +4,7 @@
 # (lld --symbol-ordering-file) so that those functions sit together at the
 # start of .text. Peak RSS of a gencert is mostly file-backed text pages, and
 # the kernel maps them in 64 KiB fault-around chunks, so packing the hot code
-# saves about 1 MiB (bench/README-section.md). Names that no longer exist are
+# saves about 1 MiB (README, "Performance"). Names that no longer exist are
 # ignored, so a stale list only costs RSS, never correctness.
 # Needs valgrind; run after `make build`.
 set -eu
