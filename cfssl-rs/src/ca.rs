@@ -62,12 +62,17 @@ pub fn parse_cert_der(der: &[u8]) -> Result<CaCert> {
 }
 
 /// Reads `-ca` and `-ca-key` as cfssl's signer does: certificate file, key file,
-/// then parse both; the first failure is the one reported.
-pub fn load(cert_arg: &str, key_arg: &str) -> Result<(CaCert, PrivateKey)> {
+/// then parse both; the first failure is the one reported. `key_password` decrypts a
+/// legacy-encrypted key (`CFSSL_CA_PK_PASSWORD`).
+pub fn load(
+    cert_arg: &str,
+    key_arg: &str,
+    key_password: Option<&[u8]>,
+) -> Result<(CaCert, PrivateKey)> {
     let cert_bytes = crate::input::read_value_or_location(cert_arg)?;
     let key_bytes = crate::input::read_value_or_location(key_arg)
         .map_err(|e| Error::coded(1001, e.message()))?;
     let cert = parse_cert_pem(&cert_bytes)?;
-    let key = keys::parse_pem(&key_bytes)?;
+    let key = keys::parse_pem_with_password(&key_bytes, key_password)?;
     Ok((cert, key))
 }

@@ -20,6 +20,7 @@ pub fn from_files(
     serial_list: &[u8],
     cert_pem: &[u8],
     key_pem: &[u8],
+    key_password: Option<&[u8]>,
     seconds: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>> {
@@ -29,7 +30,7 @@ pub fn from_files(
     };
     let issuer = ca::parse_cert_pem(cert_pem)?;
     let serials = parse_serials(serial_list);
-    let key = keys::parse_pem(key_pem)?;
+    let key = keys::parse_pem_with_password(key_pem, key_password)?;
     let (_, cert) = X509Certificate::from_der(&issuer.der)
         .map_err(|_| Error::coded(1003, "Failed to parse certificate"))?;
     let issuer_name = issuer_name_der(cert.subject());

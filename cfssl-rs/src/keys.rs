@@ -268,19 +268,28 @@ fn ec_sec1(curve: Curve, pkcs8: &[u8]) -> std::result::Result<Vec<u8>, String> {
 
 /// Reads a private key the way cfssl's `helpers.ParsePrivateKeyPEM` does (spec §6.2):
 /// the first PEM block that is not `EC PARAMETERS`, label not checked, DER tried as
-/// PKCS#8, PKCS#1, SEC1 and cfssl's Ed25519 form.
+/// PKCS#8, PKCS#1, SEC1 and cfssl's Ed25519 form. Legacy-encrypted keys are refused
+/// (2100); see [`parse_pem_with_password`].
 pub fn parse_pem(data: &[u8]) -> Result<PrivateKey> {
+    parse_pem_with_password(data, None)
+}
+
+/// `helpers.ParsePrivateKeyPEMWithPassword`: as [`parse_pem`], but a block with legacy
+/// OpenSSL encryption (`Proc-Type: 4,ENCRYPTED`) is decrypted with `password` when one
+/// is given (Go's `x509.DecryptPEMBlock`, errors as plain text such as
+/// `x509: decryption password incorrect`). Callers pass `None` for an empty password,
+/// as cfssl does for an empty `CFSSL_CA_PK_PASSWORD`.
+pub fn parse_pem_with_password(data: &[u8], password: Option<&[u8]>) -> Result<PrivateKey> {
     let decode_failed = || Error::coded(2002, "Failed to decode private key");
     let block = crate::pemfile::blocks(data)
         .into_iter()
         .find(|b| b.label != "EC PARAMETERS")
         .ok_or_else(decode_failed)?;
-    if block
-        .headers
-        .iter()
-        .any(|(k, v)| k == "Proc-Type" && v.contains("ENCRYPTED"))
-    {
-        return Err(Error::coded(2100, "Private key is encrypted."));
+    if crate::pemcrypt::is_encrypted(&block) {
+        let Some(password) = password else {
+            return Err(Error::coded(2100, "Private key is encrypted."));
+        };
+        return parse_der(&crate::pemcrypt::decrypt(&block, password)?);
     }
     parse_der(&block.der)
 }
@@ -415,5 +424,68 @@ mod tests {
             parse_pem(b"nope").unwrap_err(),
             Error::coded(2002, "Failed to decode private key")
         );
+    }
+
+    /// Legacy-encrypted fixtures made with OpenSSL 3 (`openssl ec -aes128 ...`,
+    /// `openssl genrsa -aes256 -traditional`, `-des` with the legacy provider), all with
+    /// the password `secret`.
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_str!(concat!("../tests/data/encrypted-keys/", $name))
+        };
+    }
+    const EC_PLAIN: &str = fixture!("ec.pem");
+    const EC_ENCRYPTED: &[(&str, &str)] = &[
+        ("AES-128-CBC", fixture!("ec-aes128.pem")),
+        ("AES-192-CBC", fixture!("ec-aes192.pem")),
+        ("AES-256-CBC", fixture!("ec-aes256.pem")),
+        ("DES-EDE3-CBC", fixture!("ec-des3.pem")),
+        ("DES-CBC", fixture!("ec-des.pem")),
+    ];
+    const RSA_PLAIN: &str = fixture!("rsa.pem");
+    const RSA_AES256: &str = fixture!("rsa-aes256.pem");
+
+    #[test]
+    fn legacy_encrypted_keys_decrypt_with_the_password() {
+        let plain = parse_pem(EC_PLAIN.as_bytes()).unwrap();
+        for (cipher, pem) in EC_ENCRYPTED {
+            assert!(pem.contains(&format!("DEK-Info: {cipher},")), "{cipher}");
+            let k = parse_pem_with_password(pem.as_bytes(), Some(b"secret"))
+                .unwrap_or_else(|e| panic!("{cipher}: {e}"));
+            assert_eq!(k.key_type, KeyType::Ec(Curve::P256), "{cipher}");
+            assert_eq!(k.spki_der(), plain.spki_der(), "{cipher}");
+        }
+        let plain = parse_pem(RSA_PLAIN.as_bytes()).unwrap();
+        let k = parse_pem_with_password(RSA_AES256.as_bytes(), Some(b"secret")).unwrap();
+        assert_eq!(k.key_type, KeyType::Rsa { bits: 2048 });
+        assert_eq!(k.spki_der(), plain.spki_der());
+    }
+
+    #[test]
+    fn legacy_encrypted_keys_without_password_are_2100() {
+        for pem in EC_ENCRYPTED.iter().map(|(_, p)| *p).chain([RSA_AES256]) {
+            let want = Error::coded(2100, "Private key is encrypted.");
+            assert_eq!(parse_pem(pem.as_bytes()).unwrap_err(), want);
+            assert_eq!(
+                parse_pem_with_password(pem.as_bytes(), None).unwrap_err(),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_password_is_reported_as_go_does() {
+        for pem in EC_ENCRYPTED.iter().map(|(_, p)| *p).chain([RSA_AES256]) {
+            assert_eq!(
+                parse_pem_with_password(pem.as_bytes(), Some(b"wrong")).unwrap_err(),
+                Error::plain("x509: decryption password incorrect")
+            );
+        }
+    }
+
+    #[test]
+    fn password_is_ignored_for_plain_keys() {
+        let k = parse_pem_with_password(EC_PLAIN.as_bytes(), Some(b"secret")).unwrap();
+        assert_eq!(k.key_type, KeyType::Ec(Curve::P256));
     }
 }

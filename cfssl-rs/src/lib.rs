@@ -20,5 +20,6 @@ pub mod gobase64;
 pub mod hosts;
 pub mod input;
 pub mod keys;
+pub mod pemcrypt;
 pub mod pemfile;
 pub mod signer;

@@ -1457,10 +1457,7 @@ fn all_cases() -> Vec<Case> {
 }
 
 /// Open bugs by case name: the cases run as ignored tests until they are fixed.
-const KNOWN_BUGS: &[(&str, &str)] = &[(
-    "ca-files/key-legacy-encrypted-wrong-password",
-    "CFSSL_CA_PK_PASSWORD is not honored (legacy PEM decryption unimplemented): reports 2100",
-)];
+const KNOWN_BUGS: &[(&str, &str)] = &[];
 
 fn main() {
     let args = Arguments::from_args();

@@ -226,12 +226,14 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
     ]))
 }
 
-/// The local signer's CA certificate and key, refused unless they belong together.
+/// The local signer's CA certificate and key, refused unless they belong together. An
+/// encrypted key is decrypted with `CFSSL_CA_PK_PASSWORD`, as cfssl's signer does.
 pub fn load_local_ca(ca_arg: &str, ca_key_arg: &str) -> Result<(ca::CaCert, PrivateKey)> {
     if ca_key_arg.is_empty() {
         return Err(Error::coded(2000, "Unknown private key error"));
     }
-    let (ca_cert, ca_key) = ca::load(ca_arg, ca_key_arg)?;
+    let password = super::ca_key_password();
+    let (ca_cert, ca_key) = ca::load(ca_arg, ca_key_arg, password.as_deref())?;
     if ca_key.spki_der() != ca_cert.spki_der {
         return Err(Error::coded(
             1000,

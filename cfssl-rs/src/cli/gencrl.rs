@@ -40,19 +40,14 @@ fn run(ctx: &Context) -> Result<String> {
     let cert = next_input()?;
     let key = next_input()?;
     let seconds = ctx.flags.positionals().get(3).map_or("0", String::as_str);
-    let der = crl::from_files(&serials, &cert, &key, seconds, chrono::Utc::now()).map_err(
-        |e| match e {
-            // cfssl would decrypt the key with this password; say plainly that we cannot
-            // rather than report the key as merely encrypted.
-            Error::Coded { code: 2100, .. }
-                if std::env::var_os("CFSSL_CA_PK_PASSWORD").is_some_and(|p| !p.is_empty()) =>
-            {
-                Error::plain(
-                    "decrypting an encrypted CA key with CFSSL_CA_PK_PASSWORD is not supported yet by cfssl-rs",
-                )
-            }
-            e => e,
-        },
+    let password = super::ca_key_password();
+    let der = crl::from_files(
+        &serials,
+        &cert,
+        &key,
+        password.as_deref(),
+        seconds,
+        chrono::Utc::now(),
     )?;
     Ok(format!(
         "{}\n",

@@ -126,6 +126,14 @@ pub static COMMANDS: &[&Command] = &[
     &gencrl::COMMAND,
 ];
 
+/// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a
+/// legacy-encrypted CA key (spec §6.2); unset and empty both mean no password.
+pub fn ca_key_password() -> Option<Vec<u8>> {
+    std::env::var_os("CFSSL_CA_PK_PASSWORD")
+        .filter(|p| !p.is_empty())
+        .map(std::ffi::OsString::into_encoded_bytes)
+}
+
 fn command_usage(cmd: &Command) -> String {
     let own = cmd
         .own_flags
