@@ -10,7 +10,7 @@
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 
 use crate::duration::{self, HOUR, MINUTE};
-use crate::gojson::{self, TypeErrors, Value};
+use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
 use crate::Error;
 
 /// cfssl's PolicyError/InvalidPolicy: every load-time configuration error carries it.
@@ -629,17 +629,6 @@ struct RawProfile {
 
 /// A custom decoder's error: Go stops decoding and reports it, ahead of any type mismatch.
 type Fatal = String;
-
-/// Go's `strings.EqualFold` as `encoding/json` uses it, including its two non-ASCII folds.
-fn go_equal_fold(a: &str, b: &str) -> bool {
-    let fold = |c: char| match c {
-        '\u{212A}' => 'k',
-        '\u{017F}' => 's',
-        c => c.to_ascii_lowercase(),
-    };
-    a.chars().count() == b.chars().count()
-        && a.chars().zip(b.chars()).all(|(x, y)| fold(x) == fold(y))
-}
 
 /// Go's field lookup: an exact name first, else the first field in struct order that
 /// folds equal. `fields` must be in the Go struct's order.

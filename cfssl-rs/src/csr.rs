@@ -3,7 +3,7 @@
 
 use crate::asn1;
 use crate::error::{Error, Result};
-use crate::gojson::{self, TypeErrors, Value};
+use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
 use crate::hosts;
 use crate::keys::PrivateKey;
 
@@ -102,7 +102,7 @@ impl Request {
         };
         const ST: &str = "CertificateRequest";
         for (k, val) in fields {
-            let is = |name: &str| k.eq_ignore_ascii_case(name);
+            let is = |name: &str| go_equal_fold(k, name);
             if is("CN") {
                 if let Some(s) = te.string(val, ST, "CN") {
                     req.cn = s;
@@ -207,7 +207,7 @@ fn decode_names(v: &Value, te: &mut TypeErrors) -> Vec<Name> {
             match item {
                 Value::Object(fields) => {
                     for (k, val) in fields {
-                        let is = |name: &str| k.eq_ignore_ascii_case(name);
+                        let is = |name: &str| go_equal_fold(k, name);
                         let slot = if is("C") {
                             Some((&mut n.c, "names.C"))
                         } else if is("ST") {
@@ -258,11 +258,11 @@ fn decode_key(v: &Value, key: &mut KeyRequest, te: &mut TypeErrors) {
     match v {
         Value::Object(fields) => {
             for (k, val) in fields {
-                if k.eq_ignore_ascii_case("algo") {
+                if go_equal_fold(k, "algo") {
                     if let Some(s) = te.string(val, ST, "key.algo") {
                         key.algo = s;
                     }
-                } else if k.eq_ignore_ascii_case("size") {
+                } else if go_equal_fold(k, "size") {
                     if let Some(i) = te.int(val, ST, "key.size") {
                         key.size = i;
                     }
@@ -277,7 +277,7 @@ fn decode_key(v: &Value, key: &mut KeyRequest, te: &mut TypeErrors) {
 fn decode_ca(v: &Value, mut ca: CaConfig, te: &mut TypeErrors) -> CaConfig {
     const ST: &str = "CAConfig";
     for (k, val) in v.as_object().unwrap_or(&[]) {
-        let is = |name: &str| k.eq_ignore_ascii_case(name);
+        let is = |name: &str| go_equal_fold(k, name);
         if is("pathlen") {
             if let Some(i) = te.int(val, ST, "ca.pathlen") {
                 ca.pathlen = i;
@@ -322,7 +322,7 @@ fn decode_extensions(v: &Value, te: &mut TypeErrors) -> Vec<ExtensionRequest> {
             value: Vec::new(),
         };
         for (k, val) in item.as_object().unwrap_or(&[]) {
-            if k.eq_ignore_ascii_case("id") {
+            if go_equal_fold(k, "id") {
                 match val {
                     Value::Array(ids) => {
                         ext.id = ids
@@ -333,9 +333,9 @@ fn decode_extensions(v: &Value, te: &mut TypeErrors) -> Vec<ExtensionRequest> {
                     Value::Null => {}
                     other => te.record(other, ST, "extensions.Id", "asn1.ObjectIdentifier"),
                 }
-            } else if k.eq_ignore_ascii_case("critical") {
+            } else if go_equal_fold(k, "critical") {
                 ext.critical = te.bool(val, ST, "extensions.Critical").unwrap_or(false);
-            } else if k.eq_ignore_ascii_case("value") {
+            } else if go_equal_fold(k, "value") {
                 if let Some(s) = te.string(val, ST, "extensions.Value") {
                     match crate::gobase64::decode(s.as_bytes()) {
                         Ok(b) => ext.value = b,
@@ -821,6 +821,19 @@ mod tests {
             KeyRequest {
                 algo: "rsa".into(),
                 size: 256
+            }
+        );
+    }
+
+    #[test]
+    fn keys_fold_like_go_including_the_kelvin_sign() {
+        let r =
+            Request::parse("{\"\u{212A}EY\":{\"algo\":\"rsa\",\"size\":2048}}".as_bytes()).unwrap();
+        assert_eq!(
+            r.key,
+            KeyRequest {
+                algo: "rsa".into(),
+                size: 2048
             }
         );
     }

@@ -66,8 +66,9 @@ impl Value {
 }
 
 /// Go's `strings.EqualFold` also folds a few non-ASCII letters onto ASCII ones
-/// (the Kelvin sign onto `k`, the long s onto `s`).
-fn go_equal_fold(a: &str, b: &str) -> bool {
+/// (the Kelvin sign onto `k`, the long s onto `s`); `encoding/json` matches keys to
+/// struct fields with it.
+pub fn go_equal_fold(a: &str, b: &str) -> bool {
     let fold = |c: char| match c {
         '\u{212A}' => 'k',
         '\u{017F}' => 's',
