@@ -3,9 +3,9 @@
 
 use crate::asn1;
 use crate::ca;
-use crate::cli::flags::go_quote;
-use crate::cli::renewca::subject_of;
+use crate::csr::Subject;
 use crate::error::{Error, Result};
+use crate::gojson::go_quote;
 use crate::keys::{self, KeyType, PrivateKey};
 use chrono::{DateTime, Duration, Utc};
 use x509_parser::prelude::*;
@@ -196,18 +196,7 @@ fn integer(s: &Serial) -> Vec<u8> {
 /// The issuer as Go re-encodes a parsed certificate's subject (`Subject.ToRDNSequence`):
 /// only the attribute types `pkix.Name` has fields for survive.
 fn issuer_name_der(name: &X509Name) -> Vec<u8> {
-    let mut subject = subject_of(name);
-    for attr in name.iter_attributes() {
-        let Ok(value) = attr.as_str() else {
-            continue;
-        };
-        match attr.attr_type().to_id_string().as_str() {
-            "2.5.4.9" => subject.street_address.push(value.to_string()),
-            "2.5.4.17" => subject.postal_code.push(value.to_string()),
-            _ => {}
-        }
-    }
-    subject.to_der()
+    Subject::from_name(name).without_extra().to_der()
 }
 
 /// The hash comes from the key type only: every RSA key signs with SHA-256.

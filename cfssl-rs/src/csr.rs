@@ -436,6 +436,13 @@ impl Subject {
         s
     }
 
+    /// Only the attributes Go's `pkix.Name` has typed fields for, which is what Go writes
+    /// back when it re-encodes a parsed name (the CRL issuer, selfsign's subject).
+    pub fn without_extra(mut self) -> Subject {
+        self.extra.clear();
+        self
+    }
+
     /// The Name DER: C, ST, L, street, postalCode, O, OU, CN, serialNumber, then the extra
     /// attributes. Several values of one type share one RDN; a type that also appears
     /// among the extras is left to the extras (Go's rule).

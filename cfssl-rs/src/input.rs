@@ -26,40 +26,12 @@ pub fn read_file_or_stdin(path: &str) -> Result<Vec<u8>> {
     read_file(path)
 }
 
-/// `O_NONBLOCK`, so that opening a named pipe nobody writes to does not block forever.
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    not(any(
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "sparc",
-        target_arch = "sparc64"
-    ))
-))]
-const O_NONBLOCK: i32 = 0o4000;
-#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
-const O_NONBLOCK: i32 = 0x4;
-#[cfg(not(any(
-    all(
-        any(target_os = "linux", target_os = "android"),
-        not(any(
-            target_arch = "mips",
-            target_arch = "mips64",
-            target_arch = "sparc",
-            target_arch = "sparc64"
-        ))
-    ),
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd"
-)))]
-const O_NONBLOCK: i32 = 0;
-
 pub fn read_file(path: &str) -> Result<Vec<u8>> {
     use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(O_NONBLOCK)
+        // Non-blocking, so that opening a named pipe nobody writes to cannot hang.
+        .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| Error::io("open", path, &e))?;
     let meta = file.metadata().map_err(|e| Error::io("read", path, &e))?;

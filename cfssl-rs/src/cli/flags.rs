@@ -9,6 +9,7 @@
 //! Go's syntax and errors, and hands clap a normalized `--name=value ... -- positionals`
 //! line built from the same table; clap then stores the typed values.
 
+use crate::gojson::go_quote;
 use crate::{Error, Result};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -409,32 +410,6 @@ fn go_duration_ok(s: &str) -> bool {
     }
     // Go's limits are 2^63-1 ns, or 2^63 for a negative duration; in f64 both are 2^63.
     total <= i64::MAX as f64
-}
-
-/// `strconv.Quote`, as `%q` prints values in error messages.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// cfssl's own usage list: one `  -<name>=<default>: <usage>` line per flag, in the

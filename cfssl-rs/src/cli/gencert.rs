@@ -184,12 +184,7 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
     if !hostname.is_empty() {
         req.hosts = hostname.split(',').map(String::from).collect();
     }
-    if !f.get_str("remote").is_empty() {
-        return Err(Error::coded(
-            5300,
-            "remote signing is not supported by cfssl-rs",
-        ));
-    }
+    ctx.refuse_remote()?;
     if ctx.config.is_none() {
         if f.get_str("ca").is_empty() {
             log::error("need a CA certificate (provide one with -ca)");

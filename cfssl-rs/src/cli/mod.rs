@@ -90,6 +90,17 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// `-remote` asks for cfssl's remote signer, which cfssl-rs does not have.
+    pub fn refuse_remote(&self) -> Result<(), Error> {
+        match self.flags.get_str("remote") {
+            "" => Ok(()),
+            _ => Err(Error::coded(
+                5300,
+                "remote signing is not supported by cfssl-rs",
+            )),
+        }
+    }
+
     /// The profile the local signer uses: `-profile` from the `-config` file (after
     /// cfssl's broken-lint check), else cfssl's built-in default policy.
     pub fn signing_profile(&self) -> Result<crate::config::Profile, Error> {

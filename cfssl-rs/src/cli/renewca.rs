@@ -59,27 +59,13 @@ fn renew(cert_arg: &str, key_arg: &str) -> Result<String> {
     Ok(string_map_line(&[("cert", &pem("CERTIFICATE", &der))]))
 }
 
-/// The standard attributes of a certificate's subject (cfssl keeps only these).
+/// The subject cfssl rebuilds a request from: CN, serialNumber and C/ST/L/O/OU only.
 pub fn subject_of(name: &X509Name) -> Subject {
-    let mut s = Subject::default();
-    for rdn in name.iter() {
-        for attr in rdn.iter() {
-            let Ok(value) = attr.as_str().map(String::from) else {
-                continue;
-            };
-            match attr.attr_type().to_id_string().as_str() {
-                "2.5.4.6" => s.country.push(value),
-                "2.5.4.8" => s.province.push(value),
-                "2.5.4.7" => s.locality.push(value),
-                "2.5.4.10" => s.organization.push(value),
-                "2.5.4.11" => s.organizational_unit.push(value),
-                "2.5.4.3" => s.cn = value,
-                "2.5.4.5" => s.serial_number = value,
-                _ => {}
-            }
-        }
+    Subject {
+        street_address: Vec::new(),
+        postal_code: Vec::new(),
+        ..Subject::from_name(name).without_extra()
     }
-    s
 }
 
 /// A certificate's SANs in Go's order.

@@ -70,9 +70,8 @@ fn run(ctx: &Context) -> Result<String> {
         Some(cfg) => cfg.signing.get(f.get_str("profile")).clone(),
         None => Profile::selfsign_default(),
     };
-    let mut subject = parsed.subject;
     // Go rebuilds the name from its typed fields only, so E and OID attributes go.
-    subject.extra.clear();
+    let subject = parsed.subject.without_extra();
     let t = signer::selfsign_template(
         &profile,
         chrono::Utc::now(),

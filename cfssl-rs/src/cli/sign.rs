@@ -66,12 +66,7 @@ fn run(ctx: &Context) -> Result<String> {
         }
     };
     let csr_bytes = input::read_file_or_stdin(csr_path)?;
-    if !f.get_str("remote").is_empty() {
-        return Err(Error::coded(
-            5300,
-            "remote signing is not supported by cfssl-rs",
-        ));
-    }
+    ctx.refuse_remote()?;
     // cfssl logs these but then signs nothing and exits 0.
     if ctx.config.is_none() {
         if f.get_str("ca").is_empty() {
