@@ -65,6 +65,16 @@ pub struct Profile {
     /// for a local profile.
     pub remote: String,
     pub remote_server: String,
+    /// `expiry` as written, which `info` reports.
+    pub expiry_string: String,
+    /// The `standard` HMAC keys named by `auth_key`, `prev_auth_key` and
+    /// `auth_remote.auth_key`.
+    pub provider: Option<crate::auth::Key>,
+    pub prev_provider: Option<crate::auth::Key>,
+    pub remote_provider: Option<crate::auth::Key>,
+    /// A remote profile that also sets local-only values, which cfssl warns about
+    /// each time it validates the policy.
+    pub skips_local_settings: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -162,6 +172,7 @@ impl Profile {
                 .map(String::from)
                 .to_vec(),
             expiry: 8760 * HOUR,
+            expiry_string: "8760h".into(),
             backdate: 5 * MINUTE,
             ..Profile::default()
         }
@@ -314,24 +325,9 @@ impl Signing {
     /// The profile the local signer uses for `-profile name` (spec §3.5), with the
     /// default's expiry (when 0), CRL and OCSP URLs (when empty) and issuer URLs (when
     /// absent) filled in. An unknown name falls back to the default unless some profile
-    /// is remote (then 5400); a remote profile is refused, as remote signing isn't built.
+    /// is remote (then 5400, as cfssl's universal signer says).
     pub fn profile(&self, name: &str) -> Result<Profile, Error> {
-        let mixed = std::iter::once(&self.default)
-            .chain(self.profiles.iter().map(|(_, p)| p))
-            .any(|p| !p.remote_server.is_empty());
-        let chosen = match self.named(name) {
-            _ if name.is_empty() => &self.default,
-            Some(p) => p,
-            None if mixed => return Err(Error::coded(5400, "Unknown policy profile")),
-            None => &self.default,
-        };
-        if !chosen.remote.is_empty() {
-            return Err(Error::plain(format!(
-                "remote signing is not supported (profile {:?} uses remote {:?} at {})",
-                name, chosen.remote, chosen.remote_server
-            )));
-        }
-        let mut p = chosen.clone();
+        let mut p = self.chosen(name)?.clone();
         if p.expiry == 0 {
             p.expiry = self.default.expiry;
         }
@@ -345,6 +341,62 @@ impl Signing {
             p.issuer_urls = self.default.issuer_urls.clone();
         }
         Ok(p)
+    }
+
+    /// The profile `name` selects before any defaults are filled in: cfssl's universal
+    /// signer's choice, which decides between local and remote signing.
+    pub fn chosen(&self, name: &str) -> Result<&Profile, Error> {
+        Ok(match self.named(name) {
+            _ if name.is_empty() => &self.default,
+            Some(p) => p,
+            None if self.needs_remote() => {
+                return Err(Error::coded(5400, "Unknown policy profile"))
+            }
+            None => &self.default,
+        })
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Profile> {
+        std::iter::once(&self.default).chain(self.profiles.iter().map(|(_, p)| p))
+    }
+
+    fn all_mut(&mut self) -> impl Iterator<Item = &mut Profile> {
+        std::iter::once(&mut self.default).chain(self.profiles.iter_mut().map(|(_, p)| p))
+    }
+
+    /// Some profile signs remotely (cfssl's `NeedsRemoteSigner`).
+    pub fn needs_remote(&self) -> bool {
+        self.all().any(|p| !p.remote_server.is_empty())
+    }
+
+    /// Some profile signs locally (cfssl's `NeedsLocalSigner`).
+    pub fn needs_local(&self) -> bool {
+        self.all().any(|p| p.remote_server.is_empty())
+    }
+
+    /// `-remote` sends every profile to that server (cfssl's `OverrideRemotes`).
+    pub fn override_remotes(&mut self, remote: &str) {
+        for p in self.all_mut() {
+            p.remote_server = remote.to_string();
+        }
+    }
+
+    /// cfssl logs this on every validation of a policy whose remote profiles also set
+    /// local-only values: at load and again as each signer is built.
+    pub fn warn_skipped_settings(&self) {
+        const SKIPPED: &str = r#"The configuration value by "usages", "issuer_urls", "ocsp_url", "crl_url", "ca_constraint", "expiry", "backdate", "not_before", "not_after", "cert_store" and "ct_log_servers" are skipped"#;
+        if self.default.skips_local_settings {
+            crate::log::warning(&format!(
+                "default profile points to a remote signer: {SKIPPED}"
+            ));
+        }
+        for (name, p) in &self.profiles {
+            if p.skips_local_settings {
+                crate::log::warning(&format!(
+                    "Profiles[{name}] points to a remote signer: {SKIPPED}"
+                ));
+            }
+        }
     }
 
     /// cfssl 1.6.5's pre-issuance linting never works (spec §3.8): any lint level on the
@@ -412,12 +464,12 @@ pub fn parse(body: &[u8]) -> Result<Config, Error> {
     if !default_ok || !profiles.iter().all(|(_, r, p)| valid_profile(r, p, false)) {
         return Err(invalid("invalid configuration"));
     }
-    Ok(Config {
-        signing: Signing {
-            default: default.unwrap_or_else(Profile::default_signing),
-            profiles: profiles.into_iter().map(|(n, _, p)| (n, p)).collect(),
-        },
-    })
+    let signing = Signing {
+        default: default.unwrap_or_else(Profile::default_signing),
+        profiles: profiles.into_iter().map(|(n, _, p)| (n, p)).collect(),
+    };
+    signing.warn_skipped_settings();
+    Ok(Config { signing })
 }
 
 /// cfssl's `SigningProfile.populate`: turns the decoded strings into durations, regexes
@@ -443,6 +495,11 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         lint_error_level: raw.lint_error_level,
         remote: String::new(),
         remote_server: String::new(),
+        expiry_string: raw.expiry_string.clone(),
+        provider: None,
+        prev_provider: None,
+        remote_provider: None,
+        skips_local_settings: false,
     };
     let find_remote = |name: &str| match cfg.remotes.iter().rev().find(|(n, _)| n == name) {
         Some((_, addr)) if !addr.is_empty() => Ok(addr.clone()),
@@ -478,22 +535,26 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         p.remote_server = find_remote(&raw.auth_remote.remote)?;
         p.remote = raw.auth_remote.remote.clone();
     }
+    p.skips_local_settings = !p.remote.is_empty() && has_local_config(raw);
 
     let checks = [
         (
             &raw.auth_key,
             "failed to find auth_key in auth_keys section",
+            &mut p.provider,
         ),
         (
             &raw.prev_auth_key,
             "failed to find prev_auth_key in auth_keys section",
+            &mut p.prev_provider,
         ),
         (
             &raw.auth_remote.auth_key,
             "failed to find auth_remote's auth_key in auth_keys section",
+            &mut p.remote_provider,
         ),
     ];
-    for (name, missing) in checks {
+    for (name, missing, slot) in checks {
         if name.is_empty() {
             continue;
         }
@@ -503,9 +564,10 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         if key.kind != "standard" {
             return Err(invalid("unknown authentication type"));
         }
-        if !auth_key_decodes(&key.key) {
-            return Err(invalid("failed to create new standard auth provider"));
-        }
+        *slot = Some(
+            crate::auth::Key::parse(&key.key)
+                .map_err(|_| invalid("failed to create new standard auth provider"))?,
+        );
     }
 
     if !raw.name_whitelist.is_empty() {
@@ -538,18 +600,17 @@ const LINT_SOURCES: &[&str] = &[
     "ETSI_ESI",
 ];
 
-/// cfssl's `auth.New`: `env:VAR`, `file:path` (trimmed) or the literal, then hex.
-fn auth_key_decodes(key: &str) -> bool {
-    let text = match key.split_once(':') {
-        None => key.to_string(),
-        Some(("env", var)) => std::env::var(var).unwrap_or_default(),
-        Some(("file", path)) => match std::fs::read_to_string(path) {
-            Ok(s) => s.trim().to_string(),
-            Err(_) => return false,
-        },
-        Some(_) => return false,
-    };
-    text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())
+/// cfssl's `hasLocalConfig`: values only a local signer uses.
+fn has_local_config(raw: &RawProfile) -> bool {
+    !raw.usages.is_empty()
+        || raw.issuer_urls.is_some()
+        || !raw.ocsp_url.is_empty()
+        || !raw.expiry_string.is_empty()
+        || !raw.backdate_string.is_empty()
+        || raw.ca_constraint.is_ca
+        || raw.not_before.is_some()
+        || raw.not_after.is_some()
+        || !raw.name_whitelist.is_empty()
 }
 
 /// cfssl's `validProfile`, the load-time step after every profile populated.
@@ -1611,7 +1672,19 @@ mod tests {
         );
         let authremote = r#""auth_remote":{"remote":"r","auth_key":"k"}"#;
         let p = parse(cfg("standard", "00", authremote).as_bytes()).unwrap();
-        assert_eq!(p.signing.profiles[0].1.remote_server, "h:1");
+        let far = &p.signing.profiles[0].1;
+        assert_eq!(far.remote_server, "h:1");
+        assert_eq!(
+            far.remote_provider,
+            Some(crate::auth::Key::parse("00").unwrap())
+        );
+        assert!(far.provider.is_none() && !far.skips_local_settings);
+        let p = parse(cfg("standard", "0123abcd", local).as_bytes()).unwrap();
+        let key = p.signing.profiles[0].1.provider.as_ref().unwrap();
+        assert!(key.verify(
+            b"x",
+            &crate::auth::Key::parse("0123abcd").unwrap().token(b"x")
+        ));
         // An auth remote needs its key; a local profile mustn't have one.
         assert_eq!(
             err(&cfg("standard", "00", r#""auth_remote":{"remote":"r"}"#)),
@@ -1787,7 +1860,8 @@ mod tests {
             s.profile("nosuch").unwrap_err().to_string(),
             r#"{"code":5400,"message":"Unknown policy profile"}"#
         );
-        assert!(s.profile("far").is_err());
+        assert_eq!(s.chosen("far").unwrap().remote_server, "127.0.0.1:8888");
+        assert!(s.needs_local() && s.needs_remote());
         assert_eq!(s.check_lint(&s.default).map_err(|e| e.to_string()), Ok(()));
     }
 

@@ -558,6 +558,18 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Appends a JSON array of strings, as Go marshals a `[]string`.
+pub fn write_string_list<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
+    out.push('[');
+    for (i, s) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(out, s);
+    }
+    out.push(']');
+}
+
 /// A compact JSON object of string values with sorted keys plus one newline: cfssl's
 /// result line (`{"cert":...,"csr":...,"key":...}`).
 pub fn string_map_line(pairs: &[(&str, &str)]) -> String {

@@ -2,6 +2,7 @@
 //! a CA re-issued for an existing key (`-initca -ca-key`), a renewed CA (`-renewca`), or
 //! a leaf signed by a CA (`-ca`/`-ca-key`, `-config`, `-profile`).
 
+use super::universal::{self, Route};
 use super::{Command, Context};
 use crate::ca;
 use crate::config::Profile;
@@ -184,8 +185,7 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
     if !hostname.is_empty() {
         req.hosts = hostname.split(',').map(String::from).collect();
     }
-    ctx.refuse_remote()?;
-    if ctx.config.is_none() {
+    if ctx.config.is_none() && f.get_str("remote").is_empty() {
         if f.get_str("ca").is_empty() {
             log::error("need a CA certificate (provide one with -ca)");
             return Err(Error::Reported);
@@ -196,10 +196,43 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
         }
     }
     let (key, csr_der, view) = generate_key_and_csr(&req)?;
+    let cert = match universal::route(ctx)? {
+        Route::Remote { remote, profile } => {
+            let csr_pem = pem("CERTIFICATE REQUEST", &csr_der);
+            let hosts = split_hosts(hostname);
+            let body = crate::remote::sign_request_json(&crate::remote::SignRequest {
+                hosts: hosts.as_deref(),
+                csr_pem: &csr_pem,
+                subject: None,
+                profile: f.get_str("profile"),
+                crl_override: f.get_str("crl"),
+                label: f.get_str("label"),
+            });
+            remote.sign(&body, profile.remote_provider.as_ref())?
+        }
+        Route::Local => pem("CERTIFICATE", &sign_locally(ctx, &req, &view)?),
+    };
+    if req.hosts.is_empty() {
+        log::warning(HOSTS_WARNING);
+    }
+    Ok(string_map_line(&[
+        ("cert", &cert),
+        ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
+        ("key", &key.to_pem()?),
+    ]))
+}
+
+/// cfssl's `SplitHosts`: no list at all for an empty flag.
+pub fn split_hosts(list: &str) -> Option<Vec<String>> {
+    (!list.is_empty()).then(|| list.split(',').map(String::from).collect())
+}
+
+fn sign_locally(ctx: &Context, req: &Request, view: &ParsedCsr) -> Result<Vec<u8>> {
+    let f = ctx.flags;
     let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
     let profile = ctx.signing_profile()?;
     let request = signer::SignRequest {
-        csr: &view,
+        csr: view,
         hosts: (!req.hosts.is_empty()).then_some(req.hosts.as_slice()),
         subject: None,
         crl_override: f.get_str("crl"),
@@ -210,15 +243,7 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
         key_id: ca_cert.key_id.as_deref(),
         key: &ca_key,
     };
-    let cert = sign_logged(&t, Some(&issuer), &ca_key)?;
-    if req.hosts.is_empty() {
-        log::warning(HOSTS_WARNING);
-    }
-    Ok(string_map_line(&[
-        ("cert", &pem("CERTIFICATE", &cert)),
-        ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
-        ("key", &key.to_pem()?),
-    ]))
+    sign_logged(&t, Some(&issuer), &ca_key)
 }
 
 /// The local signer's CA certificate and key, refused unless they belong together. An

@@ -7,11 +7,13 @@ pub mod gencert;
 pub mod gencrl;
 pub mod gencsr;
 pub mod genkey;
+pub mod info;
 pub mod print_defaults;
 pub mod renewca;
 pub mod selfsign;
 pub mod sign;
 pub mod unimplemented;
+pub mod universal;
 pub mod version;
 
 use crate::config::Config;
@@ -90,17 +92,6 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// `-remote` asks for cfssl's remote signer, which cfssl-rs does not have.
-    pub fn refuse_remote(&self) -> Result<(), Error> {
-        match self.flags.get_str("remote") {
-            "" => Ok(()),
-            _ => Err(Error::coded(
-                5300,
-                "remote signing is not supported by cfssl-rs",
-            )),
-        }
-    }
-
     /// The profile the local signer uses: `-profile` from the `-config` file (after
     /// cfssl's broken-lint check), else cfssl's built-in default policy.
     pub fn signing_profile(&self) -> Result<crate::config::Profile, Error> {
@@ -135,6 +126,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &info::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a

@@ -1,7 +1,8 @@
 //! `cfssl sign`: a certificate for an existing CSR, signed by a local CA under a signing
 //! profile, optionally with the subject replaced from a SUBJECT file.
 
-use super::gencert::{load_local_ca, sign_logged};
+use super::gencert::{load_local_ca, sign_logged, split_hosts};
+use super::universal::{self, Route};
 use super::{Command, Context};
 use crate::csr::{self, Request};
 use crate::error::{Error, Result};
@@ -66,9 +67,8 @@ fn run(ctx: &Context) -> Result<String> {
         }
     };
     let csr_bytes = input::read_file_or_stdin(csr_path)?;
-    ctx.refuse_remote()?;
     // cfssl logs these but then signs nothing and exits 0.
-    if ctx.config.is_none() {
+    if ctx.config.is_none() && f.get_str("remote").is_empty() {
         if f.get_str("ca").is_empty() {
             log::error("need CA certificate (provide one with -ca)");
             return Ok(String::new());
@@ -78,17 +78,45 @@ fn run(ctx: &Context) -> Result<String> {
             return Ok(String::new());
         }
     }
+    let hosts = split_hosts(f.get_str("hostname"));
+    let cert = match universal::route(ctx)? {
+        Route::Remote { remote, profile } => {
+            let body = crate::remote::sign_request_json(&crate::remote::SignRequest {
+                hosts: hosts.as_deref(),
+                csr_pem: &String::from_utf8_lossy(&csr_bytes),
+                subject: replacement.as_ref(),
+                profile: f.get_str("profile"),
+                crl_override: "",
+                label: f.get_str("label"),
+            });
+            remote.sign(&body, profile.remote_provider.as_ref())?
+        }
+        Route::Local => pem(
+            "CERTIFICATE",
+            &sign_locally(ctx, &csr_bytes, hosts.as_deref(), replacement.as_ref())?,
+        ),
+    };
+    // The CSR goes back out exactly as read, not re-encoded.
+    Ok(string_map_line(&[
+        ("cert", &cert),
+        ("csr", &String::from_utf8_lossy(&csr_bytes)),
+    ]))
+}
+
+fn sign_locally(
+    ctx: &Context,
+    csr_bytes: &[u8],
+    hosts: Option<&[String]>,
+    subject: Option<&Request>,
+) -> Result<Vec<u8>> {
+    let f = ctx.flags;
     let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
     let profile = ctx.signing_profile()?;
-    let csr = csr::parse_pem(&csr_bytes)?;
-    let hosts: Vec<String> = match f.get_str("hostname") {
-        "" => Vec::new(),
-        h => h.split(',').map(String::from).collect(),
-    };
+    let csr = csr::parse_pem(csr_bytes)?;
     let request = signer::SignRequest {
         csr: &csr,
-        hosts: (!hosts.is_empty()).then_some(hosts.as_slice()),
-        subject: replacement.as_ref(),
+        hosts,
+        subject,
         crl_override: "",
     };
     let t = signer::local_template(&profile, &ca_cert, &request, chrono::Utc::now())?;
@@ -97,10 +125,5 @@ fn run(ctx: &Context) -> Result<String> {
         key_id: ca_cert.key_id.as_deref(),
         key: &ca_key,
     };
-    let cert = sign_logged(&t, Some(&issuer), &ca_key)?;
-    // The CSR goes back out exactly as read, not re-encoded.
-    Ok(string_map_line(&[
-        ("cert", &pem("CERTIFICATE", &cert)),
-        ("csr", &String::from_utf8_lossy(&csr_bytes)),
-    ]))
+    sign_logged(&t, Some(&issuer), &ca_key)
 }
