@@ -19,7 +19,6 @@ pub mod csr;
 pub mod duration;
 pub mod gobase64;
 pub mod hosts;
-pub mod info;
 pub mod input;
 pub mod keys;
 pub mod pemcrypt;

@@ -2,11 +2,9 @@
 //! a CA re-issued for an existing key (`-initca -ca-key`), a renewed CA (`-renewca`), or
 //! a leaf signed by a CA (`-ca`/`-ca-key`, `-config`, `-profile`).
 
-use super::universal::{self, Route};
 use super::{Command, Context};
-use crate::ca;
 use crate::config::Profile;
-use crate::csr::{self, ParsedCsr, Request};
+use crate::csr::{self, Request};
 use crate::duration;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
@@ -14,7 +12,7 @@ use crate::input;
 use crate::keys::{self, PrivateKey};
 use crate::log;
 use crate::output::pem;
-use crate::signer::{self, Issuer, Template};
+use crate::signer;
 
 pub static COMMAND: Command = Command {
     name: "gencert",
@@ -80,25 +78,6 @@ pub fn read_request(positionals: &[String]) -> Result<Request> {
     }
 }
 
-/// Key generation and CSR encoding with cfssl's log lines (gencert step 3): the key,
-/// the CSR's DER and the signer's view of it.
-pub fn generate_key_and_csr(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
-    log::info("generate received request");
-    log::info("received CSR");
-    log::info(&format!(
-        "generating key: {}-{}",
-        req.key.algo, req.key.size
-    ));
-    log::debug(&format!(
-        "generate key from request: algo={}, size={}",
-        req.key.algo, req.key.size
-    ));
-    let key = keys::validate_request(&req.key.algo, req.key.size).and_then(keys::generate)?;
-    let (der, view) = csr::build(req, &key)?;
-    log::info("encoded CSR");
-    Ok((key, der, view))
-}
-
 fn log_failure<T>(r: Result<T>) -> Result<T> {
     r.map_err(|e| {
         log::error(&format!("failed to process request: {e}"));
@@ -139,7 +118,7 @@ pub fn new_ca(req: &Request) -> Result<String> {
         log::error(&format!("failed to process request: {e}"));
         return Err(e);
     }
-    let (key, csr_der, _) = log_failure(generate_key_and_csr(req))?;
+    let (key, csr_der, _) = log_failure(csr::generate(req))?;
     let cert = issue_ca(req, &profile, &key)?;
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
@@ -195,29 +174,22 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
             return Err(Error::Reported);
         }
     }
-    let (key, csr_der, view) = generate_key_and_csr(&req)?;
-    let cert = match universal::route(ctx)? {
-        Route::Remote { remote, profile } => {
-            let csr_pem = pem("CERTIFICATE REQUEST", &csr_der);
-            let hosts = split_hosts(hostname);
-            let body = crate::remote::sign_request_json(&crate::remote::SignRequest {
-                hosts: hosts.as_deref(),
-                csr_pem: &csr_pem,
-                subject: None,
-                profile: f.get_str("profile"),
-                crl_override: f.get_str("crl"),
-                label: f.get_str("label"),
-            });
-            remote.sign(&body, profile.remote_provider.as_ref())?
-        }
-        Route::Local => pem("CERTIFICATE", &sign_locally(ctx, &req, &view)?),
+    let (key, csr_der, _) = csr::generate(&req)?;
+    let csr_pem = pem("CERTIFICATE REQUEST", &csr_der);
+    let request = signer::SignRequest {
+        request: csr_pem.clone().into_bytes(),
+        // cfssl sends only -hostname; without it the CSR's own names apply.
+        hosts: split_hosts(hostname),
+        crl_override: f.get_str("crl").to_string(),
+        ..ctx.sign_request()
     };
+    let cert = ctx.signer()?.sign(&request, chrono::Utc::now())?;
     if req.hosts.is_empty() {
         log::warning(HOSTS_WARNING);
     }
     Ok(string_map_line(&[
         ("cert", &cert),
-        ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
+        ("csr", &csr_pem),
         ("key", &key.to_pem()?),
     ]))
 }
@@ -225,42 +197,6 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
 /// cfssl's `SplitHosts`: no list at all for an empty flag.
 pub fn split_hosts(list: &str) -> Option<Vec<String>> {
     (!list.is_empty()).then(|| list.split(',').map(String::from).collect())
-}
-
-fn sign_locally(ctx: &Context, req: &Request, view: &ParsedCsr) -> Result<Vec<u8>> {
-    let f = ctx.flags;
-    let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
-    let profile = ctx.signing_profile()?;
-    let request = signer::SignRequest {
-        csr: view,
-        hosts: (!req.hosts.is_empty()).then_some(req.hosts.as_slice()),
-        subject: None,
-        crl_override: f.get_str("crl"),
-    };
-    let t = signer::local_template(&profile, &ca_cert, &request, chrono::Utc::now())?;
-    let issuer = Issuer {
-        subject_der: &ca_cert.subject_der,
-        key_id: ca_cert.key_id.as_deref(),
-        key: &ca_key,
-    };
-    sign_logged(&t, Some(&issuer), &ca_key)
-}
-
-/// The local signer's CA certificate and key, refused unless they belong together. An
-/// encrypted key is decrypted with `CFSSL_CA_PK_PASSWORD`, as cfssl's signer does.
-pub fn load_local_ca(ca_arg: &str, ca_key_arg: &str) -> Result<(ca::CaCert, PrivateKey)> {
-    if ca_key_arg.is_empty() {
-        return Err(Error::coded(2000, "Unknown private key error"));
-    }
-    let password = super::ca_key_password();
-    let (ca_cert, ca_key) = ca::load(ca_arg, ca_key_arg, password.as_deref())?;
-    if ca_key.spki_der() != ca_cert.spki_der {
-        return Err(Error::coded(
-            1000,
-            "x509: provided PrivateKey doesn't match parent's PublicKey",
-        ));
-    }
-    Ok((ca_cert, ca_key))
 }
 
 /// A self-signed CA certificate for the request's subject and hosts; like cfssl's
@@ -280,19 +216,5 @@ fn issue_ca(req: &Request, profile: &Profile, key: &PrivateKey) -> Result<Vec<u8
         sans,
         extra,
     )?;
-    sign_logged(&t, None, key)
-}
-
-/// Signs and logs the serial as cfssl does.
-pub fn sign_logged(
-    t: &Template,
-    issuer: Option<&Issuer>,
-    self_key: &PrivateKey,
-) -> Result<Vec<u8>> {
-    let der = signer::sign(t, issuer, self_key)?;
-    log::info(&format!(
-        "signed certificate with serial number {}",
-        signer::serial_decimal(&t.serial)
-    ));
-    Ok(der)
+    signer::sign_logged(&t, None, key)
 }

@@ -1,16 +1,13 @@
 //! `cfssl sign`: a certificate for an existing CSR, signed by a local CA under a signing
 //! profile, optionally with the subject replaced from a SUBJECT file.
 
-use super::gencert::{load_local_ca, sign_logged, split_hosts};
-use super::universal::{self, Route};
 use super::{Command, Context};
-use crate::csr::{self, Request};
+use crate::csr::Request;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
 use crate::input;
 use crate::log;
-use crate::output::pem;
-use crate::signer::{self, Issuer};
+use crate::signer::SignRequest;
 
 pub static COMMAND: Command = Command {
     name: "sign",
@@ -59,7 +56,7 @@ fn run(ctx: &Context) -> Result<String> {
     };
     let replacement = match args {
         [] => None,
-        [path] => Some(Request::parse(&input::read_file(path)?)?),
+        [path] => Some(Request::parse_subject(&input::read_file(path)?)?),
         _ => {
             return Err(Error::plain(
                 "too many arguments are provided, please check with usage",
@@ -78,52 +75,18 @@ fn run(ctx: &Context) -> Result<String> {
             return Ok(String::new());
         }
     }
-    let hosts = split_hosts(f.get_str("hostname"));
-    let cert = match universal::route(ctx)? {
-        Route::Remote { remote, profile } => {
-            let body = crate::remote::sign_request_json(&crate::remote::SignRequest {
-                hosts: hosts.as_deref(),
-                csr_pem: &String::from_utf8_lossy(&csr_bytes),
-                subject: replacement.as_ref(),
-                profile: f.get_str("profile"),
-                crl_override: "",
-                label: f.get_str("label"),
-            });
-            remote.sign(&body, profile.remote_provider.as_ref())?
-        }
-        Route::Local => pem(
-            "CERTIFICATE",
-            &sign_locally(ctx, &csr_bytes, hosts.as_deref(), replacement.as_ref())?,
-        ),
+    let signer = ctx.signer()?;
+    let hosts = super::gencert::split_hosts(f.get_str("hostname"));
+    let request = SignRequest {
+        request: csr_bytes.clone(),
+        hosts,
+        subject: replacement,
+        ..ctx.sign_request()
     };
+    let cert = signer.sign(&request, chrono::Utc::now())?;
     // The CSR goes back out exactly as read, not re-encoded.
     Ok(string_map_line(&[
         ("cert", &cert),
         ("csr", &String::from_utf8_lossy(&csr_bytes)),
     ]))
-}
-
-fn sign_locally(
-    ctx: &Context,
-    csr_bytes: &[u8],
-    hosts: Option<&[String]>,
-    subject: Option<&Request>,
-) -> Result<Vec<u8>> {
-    let f = ctx.flags;
-    let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
-    let profile = ctx.signing_profile()?;
-    let csr = csr::parse_pem(csr_bytes)?;
-    let request = signer::SignRequest {
-        csr: &csr,
-        hosts,
-        subject,
-        crl_override: "",
-    };
-    let t = signer::local_template(&profile, &ca_cert, &request, chrono::Utc::now())?;
-    let issuer = Issuer {
-        subject_der: &ca_cert.subject_der,
-        key_id: ca_cert.key_id.as_deref(),
-        key: &ca_key,
-    };
-    sign_logged(&t, Some(&issuer), &ca_key)
 }

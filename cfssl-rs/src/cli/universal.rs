@@ -4,30 +4,26 @@
 //! Nothing network- or TLS-related is built unless a profile is remote.
 
 use super::Context;
-use crate::config::{Profile, Signing};
+use crate::config::Signing;
 use crate::error::{Error, Result};
 use crate::log;
-use crate::remote::Remote;
+use crate::remote;
 
 pub enum Route {
-    Local,
-    Remote {
-        remote: Remote,
-        profile: Box<Profile>,
-    },
+    /// Sign with the `-ca`/`-ca-key` CA under this policy.
+    Local(Signing),
+    Remote(remote::Signer),
 }
 
 /// Picks the signer for `-profile`, with cfssl's log lines along the way (the TLS
 /// files it uses, and the "points to a remote signer" warning of every policy check).
 pub fn route(ctx: &Context) -> Result<Route> {
     let f = ctx.flags;
-    let mut policy = match &ctx.config {
-        Some(cfg) => cfg.signing.clone(),
-        None => Signing {
-            default: Profile::default_signing(),
-            profiles: Vec::new(),
-        },
-    };
+    let mut policy = ctx
+        .config
+        .as_ref()
+        .map(|c| c.signing.clone())
+        .unwrap_or_default();
     let forced = f.get_str("remote");
     if !forced.is_empty() {
         policy.override_remotes(forced);
@@ -35,29 +31,27 @@ pub fn route(ctx: &Context) -> Result<Route> {
     // cfssl validates the policy (and warns) in the universal signer, then again in
     // each signer it builds.
     policy.warn_skipped_settings();
-    let name = f.get_str("profile");
-    let profile = if !forced.is_empty() || !policy.needs_local() {
-        policy.warn_skipped_settings();
-        policy.get(name).clone()
-    } else if policy.needs_remote() {
+    if forced.is_empty() && policy.needs_local() {
+        if !policy.needs_remote() {
+            return Ok(Route::Local(policy));
+        }
         if f.get_str("ca-key").is_empty() {
             return Err(Error::coded(2000, "Unknown private key error"));
         }
+        // Both signers are built (and check the policy) before one is picked.
         policy.warn_skipped_settings();
         policy.warn_skipped_settings();
-        let chosen = policy.chosen(name)?;
-        if chosen.remote_server.is_empty() {
-            return Ok(Route::Local);
+        if policy
+            .chosen(f.get_str("profile"))?
+            .remote_server
+            .is_empty()
+        {
+            return Ok(Route::Local(policy));
         }
-        chosen.clone()
     } else {
-        return Ok(Route::Local);
-    };
-    let remote = Remote::new(&profile.remote_server, tls_config(ctx)?)?;
-    Ok(Route::Remote {
-        remote,
-        profile: Box::new(profile),
-    })
+        policy.warn_skipped_settings();
+    }
+    Ok(Route::Remote(remote::Signer::new(policy, tls_config(ctx)?)))
 }
 
 /// The remote's TLS settings from `-tls-remote-ca` and the `-mutual-tls-client-*`

@@ -9,10 +9,13 @@
 pub mod url;
 
 use crate::auth;
+use crate::config::{Profile, Signing};
 use crate::error::{Error, Result};
 use crate::gojson::{self, go_quote, write_string, write_string_list, Value};
-use crate::{info, log};
+use crate::log;
+use crate::signer::{Info, InfoRequest, SignRequest};
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 /// cfssl waits up to 30 s for a TCP connection; a remote that needs longer is gone.
@@ -87,8 +90,12 @@ impl Remote {
     }
 
     /// Asks for the CA certificate, usages and expiry of a profile.
-    pub fn info(&self, request: &info::Req) -> Result<info::Resp> {
-        let body = request.to_json();
+    pub fn info(&self, request: &InfoRequest) -> Result<Info> {
+        let mut body = String::from("{\"label\":");
+        write_string(&mut body, &request.label);
+        body.push_str(",\"profile\":");
+        write_string(&mut body, &request.profile);
+        body.push('}');
         self.first_success(|base| {
             let result = self.post(base, "info", body.as_bytes())?;
             let improper = || Error::coded(7400, "response is formatted improperly");
@@ -108,9 +115,9 @@ impl Remote {
                     .collect::<Result<_>>()?,
                 Some(_) => return Err(improper()),
             };
-            Ok(info::Resp {
+            Ok(Info {
                 certificate: string("certificate")?,
-                usages: Some(usages),
+                usages,
                 expiry: string("expiry")?,
             })
         })
@@ -183,6 +190,64 @@ impl Remote {
     }
 }
 
+/// cfssl's remote signer (`signer/remote`): each request goes to the server of the
+/// profile it names (the default profile for an unknown name), through `authsign`
+/// when that profile is an `auth_remote`.
+pub struct Signer {
+    policy: Signing,
+    /// One client per distinct server of the policy, made once. An address that does not
+    /// parse keeps its error for the requests that would use it.
+    remotes: Vec<(String, Result<Remote>)>,
+}
+
+impl Signer {
+    pub fn new(policy: Signing, tls: ureq::tls::TlsConfig) -> Signer {
+        let mut remotes: Vec<(String, Result<Remote>)> = Vec::new();
+        for p in std::iter::once(&policy.default).chain(policy.profiles.iter().map(|(_, p)| p)) {
+            let server = &p.remote_server;
+            if !server.is_empty() && !remotes.iter().any(|(s, _)| s == server) {
+                remotes.push((server.clone(), Remote::new(server, tls.clone())));
+            }
+        }
+        Signer { policy, remotes }
+    }
+
+    fn remote_for(&self, profile: &str) -> Result<(&Remote, &Profile)> {
+        let p = self.policy.get(profile);
+        match self.remotes.iter().find(|(s, _)| *s == p.remote_server) {
+            Some((_, Ok(remote))) => Ok((remote, p)),
+            Some((_, Err(e))) => Err(e.clone()),
+            None => Err(connect_failed()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("remote::Signer")
+            .field(
+                "remotes",
+                &self.remotes.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl crate::signer::Signer for Signer {
+    fn sign(&self, req: &SignRequest, _now: DateTime<Utc>) -> Result<String> {
+        let (remote, profile) = self.remote_for(&req.profile)?;
+        remote.sign(&sign_request_json(req), profile.remote_provider.as_ref())
+    }
+
+    fn info(&self, req: &InfoRequest) -> Result<Info> {
+        self.remote_for(&req.profile)?.0.info(req)
+    }
+
+    fn policy(&self) -> &Signing {
+        &self.policy
+    }
+}
+
 /// cfssl's `AuthenticatedRequest` for `authsign`: the request bytes and their token,
 /// base64 as Go marshals `[]byte`.
 fn authenticated_request(request: &[u8], key: &auth::Key) -> Vec<u8> {
@@ -198,28 +263,16 @@ fn authenticated_request(request: &[u8], key: &auth::Key) -> Vec<u8> {
     .into_bytes()
 }
 
-/// What the remote is asked to sign, as cfssl's client marshals a `SignRequest`.
-pub struct SignRequest<'a> {
-    /// `None` sends `null`: the server then takes the CSR's own names.
-    pub hosts: Option<&'a [String]>,
-    pub csr_pem: &'a str,
-    /// The replacement subject (`sign CSR SUBJECT`).
-    pub subject: Option<&'a crate::csr::Request>,
-    pub profile: &'a str,
-    pub crl_override: &'a str,
-    pub label: &'a str,
-}
-
-/// The JSON body of a sign request, field for field as Go writes it.
+/// The JSON body of a sign request, field for field as Go's client marshals it.
 pub fn sign_request_json(r: &SignRequest) -> Vec<u8> {
     let mut out = String::from("{\"hosts\":");
-    match r.hosts {
+    match &r.hosts {
         None => out.push_str("null"),
         Some(hosts) => write_string_list(&mut out, hosts.iter().map(String::as_str)),
     }
     out.push_str(",\"certificate_request\":");
-    write_string(&mut out, r.csr_pem);
-    if let Some(s) = r.subject {
+    write_string(&mut out, &String::from_utf8_lossy(&r.request));
+    if let Some(s) = &r.subject {
         out.push_str(",\"subject\":{\"CN\":");
         write_string(&mut out, &s.cn);
         out.push_str(",\"names\":");
@@ -240,9 +293,9 @@ pub fn sign_request_json(r: &SignRequest) -> Vec<u8> {
         out.push('}');
     }
     for (key, value) in [
-        ("profile", r.profile),
-        ("crl_override", r.crl_override),
-        ("label", r.label),
+        ("profile", &r.profile),
+        ("crl_override", &r.crl_override),
+        ("label", &r.label),
     ] {
         out.push_str(&format!(",\"{key}\":"));
         write_string(&mut out, value);
@@ -388,12 +441,10 @@ mod tests {
     fn sign_request_marshals_like_go() {
         let hosts = vec!["a.example".to_string(), "10.0.0.1".to_string()];
         let body = sign_request_json(&SignRequest {
-            hosts: Some(&hosts),
-            csr_pem: "PEM\n",
-            subject: None,
-            profile: "p",
-            crl_override: "",
-            label: "",
+            hosts: Some(hosts),
+            request: b"PEM\n".to_vec(),
+            profile: "p".into(),
+            ..SignRequest::default()
         });
         assert_eq!(
             String::from_utf8(body).unwrap(),
@@ -402,12 +453,9 @@ mod tests {
         let subject =
             crate::csr::Request::parse(br#"{"CN":"x","names":[{"O":"org","C":"US"}]}"#).unwrap();
         let body = sign_request_json(&SignRequest {
-            hosts: None,
-            csr_pem: "",
-            subject: Some(&subject),
-            profile: "",
-            crl_override: "",
-            label: "l",
+            subject: Some(subject),
+            label: "l".into(),
+            ..SignRequest::default()
         });
         let text = String::from_utf8(body).unwrap();
         assert!(text.starts_with(
