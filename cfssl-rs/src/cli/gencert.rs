@@ -196,6 +196,7 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
         }
     }
     let (key, csr_der, view) = generate_key_and_csr(&req)?;
+    let db = crate::certdb::open_optional(f.get_str("db-config"))?;
     let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
     let profile = ctx.signing_profile()?;
     let request = signer::SignRequest {
@@ -211,6 +212,15 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
         key: &ca_key,
     };
     let cert = sign_logged(&t, Some(&issuer), &ca_key)?;
+    if let Some(db) = &db {
+        crate::certdb::record_issued(
+            db.as_ref(),
+            &cert,
+            f.get_str("label"),
+            None,
+            chrono::Utc::now(),
+        )?;
+    }
     if req.hosts.is_empty() {
         log::warning(HOSTS_WARNING);
     }

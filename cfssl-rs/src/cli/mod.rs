@@ -9,6 +9,7 @@ pub mod gencsr;
 pub mod genkey;
 pub mod print_defaults;
 pub mod renewca;
+pub mod revoke;
 pub mod selfsign;
 pub mod sign;
 pub mod unimplemented;
@@ -135,6 +136,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &revoke::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a

@@ -78,6 +78,7 @@ fn run(ctx: &Context) -> Result<String> {
             return Ok(String::new());
         }
     }
+    let db = crate::certdb::open_optional(f.get_str("db-config"))?;
     let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
     let profile = ctx.signing_profile()?;
     let csr = csr::parse_pem(&csr_bytes)?;
@@ -98,6 +99,15 @@ fn run(ctx: &Context) -> Result<String> {
         key: &ca_key,
     };
     let cert = sign_logged(&t, Some(&issuer), &ca_key)?;
+    if let Some(db) = &db {
+        crate::certdb::record_issued(
+            db.as_ref(),
+            &cert,
+            f.get_str("label"),
+            None,
+            chrono::Utc::now(),
+        )?;
+    }
     // The CSR goes back out exactly as read, not re-encoded.
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
