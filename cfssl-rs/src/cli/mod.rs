@@ -10,6 +10,7 @@ pub mod genkey;
 pub mod info;
 pub mod print_defaults;
 pub mod renewca;
+pub mod revoke;
 pub mod selfsign;
 pub mod sign;
 pub mod unimplemented;
@@ -98,16 +99,21 @@ impl Context<'_> {
     /// names a server, else the CA of `-ca`/`-ca-key` under that policy (cfssl's
     /// default policy without one).
     pub fn signer(&self) -> Result<Box<dyn Signer>, Error> {
+        // cfssl opens the database before it reads the CA.
+        let db = crate::certdb::open_optional(self.flags.get_str("db-config"))?;
         match universal::route(self)? {
             universal::Route::Remote(remote) => Ok(Box::new(remote)),
             universal::Route::Local(policy) => {
                 let password = ca_key_password();
-                Ok(Box::new(Local::load(
-                    self.flags.get_str("ca"),
-                    self.flags.get_str("ca-key"),
-                    password.as_deref(),
-                    policy,
-                )?))
+                Ok(Box::new(
+                    Local::load(
+                        self.flags.get_str("ca"),
+                        self.flags.get_str("ca-key"),
+                        password.as_deref(),
+                        policy,
+                    )?
+                    .with_db(db),
+                ))
             }
         }
     }
@@ -142,6 +148,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &revoke::COMMAND,
     &info::COMMAND,
 ];
 
