@@ -3,43 +3,48 @@
 
 use crate::error::{Error, Result};
 use std::io::Read;
-use std::os::fd::{AsFd as _, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 
 /// Inputs larger than this are refused rather than read into memory: no certificate,
 /// key, CSR or request JSON comes anywhere near it.
 pub const MAX_INPUT: u64 = 16 << 20;
 
-/// Reads a positional input file; `-` means stdin.
-pub fn read_file_or_stdin(path: &str) -> Result<Vec<u8>> {
-    read_bounded(path, MAX_INPUT)
+/// A positional input opened for reading piece by piece, for inputs that can be far
+/// larger than [`MAX_INPUT`] (a CA's serial list) and are consumed as they arrive.
+pub struct Stream {
+    source: Source,
+    /// The path as errors name it (`/dev/stdin` for `-`).
+    path: String,
+    /// A named pipe or socket given by path: a read before any writer has opened it
+    /// would report end-of-file, so we wait for data (or a writer's close) first.
+    is_pipe: bool,
+    /// The next read must wait for readiness first.
+    must_wait: bool,
+    /// The one-time "waiting for" notice has been printed.
+    noticed: bool,
 }
 
-/// Like [`read_file_or_stdin`] with another size limit (cfssljson reads what gencert
-/// printed, which can be a few times the size of gencert's own input).
-pub fn read_bounded(path: &str, limit: u64) -> Result<Vec<u8>> {
-    if path == "-" {
-        let stdin = std::io::stdin();
-        let buf = read_all(&mut stdin.lock(), stdin.as_fd(), "/dev/stdin", limit, None)?;
-        if buf.len() as u64 > limit {
-            return Err(Error::plain(format!(
-                "standard input: larger than {limit} bytes"
-            )));
-        }
-        return Ok(buf);
-    }
-    read_file_limited(path, limit)
+enum Source {
+    Stdin(std::io::Stdin),
+    File(std::fs::File),
 }
 
-pub fn read_file(path: &str) -> Result<Vec<u8>> {
-    read_file_limited(path, MAX_INPUT)
-}
-
-fn read_file_limited(path: &str, limit: u64) -> Result<Vec<u8>> {
+/// Opens a positional input; `-` means stdin.
+pub fn open(path: &str) -> Result<Stream> {
     use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    if path == "-" {
+        return Ok(Stream {
+            source: Source::Stdin(std::io::stdin()),
+            path: "/dev/stdin".into(),
+            is_pipe: false,
+            must_wait: false,
+            noticed: false,
+        });
+    }
     let file = std::fs::OpenOptions::new()
         .read(true)
         // Opening a named pipe blocks until a writer opens it; open without blocking
-        // and wait for data in `read_all` instead, where the wait can explain itself.
+        // and wait for data in `read` instead, where the wait can explain itself.
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| Error::io("open", path, &e))?;
@@ -48,74 +53,86 @@ fn read_file_limited(path: &str, limit: u64) -> Result<Vec<u8>> {
         return Err(Error::plain(format!("read {path}: is a directory")));
     }
     let is_pipe = meta.file_type().is_fifo() || meta.file_type().is_socket();
-    let buf = read_all(
-        &mut &file,
-        file.as_fd(),
-        path,
-        limit,
-        is_pipe.then_some(path),
-    )?;
-    if buf.len() as u64 > limit {
-        return Err(Error::plain(format!(
-            "{path}: larger than {limit} bytes; not a certificate, key or request"
-        )));
+    Ok(Stream {
+        source: Source::File(file),
+        path: path.into(),
+        is_pipe,
+        must_wait: is_pipe,
+        noticed: false,
+    })
+}
+
+impl Stream {
+    /// The input as errors name it: the path, or `/dev/stdin`.
+    pub fn path(&self) -> &str {
+        &self.path
     }
-    Ok(buf)
+
+    /// The next bytes into `buf`; 0 at the end of the input.
+    ///
+    /// A non-blocking descriptor (one we opened that way, or stdin inherited
+    /// non-blocking from a parent such as Node or asyncio, where a plain read fails with
+    /// EAGAIN) is waited on until it is readable, as Go's poller does. A named pipe
+    /// that stays silent for a second gets one line on stderr naming it, so a stuck
+    /// pipeline explains itself.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            if self.must_wait {
+                let timeout = (self.is_pipe && !self.noticed).then_some(PIPE_NOTICE_AFTER);
+                let ready = wait_readable(self.fd(), timeout)
+                    .map_err(|e| Error::io("read", &self.path, &e))?;
+                if !ready {
+                    self.noticed = true;
+                    crate::output::write_stderr(&format!(
+                        "waiting for data on named pipe {}\n",
+                        self.path
+                    ));
+                    continue;
+                }
+                self.must_wait = false;
+            }
+            let got = match &mut self.source {
+                Source::Stdin(s) => s.read(buf),
+                Source::File(f) => f.read(buf),
+            };
+            match got {
+                Ok(n) => {
+                    // After the first data, silence is just a slow writer.
+                    self.noticed |= n > 0;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => self.must_wait = true,
+                Err(e) => return Err(Error::io("read", &self.path, &e)),
+            }
+        }
+    }
+
+    fn fd(&self) -> BorrowedFd<'_> {
+        match &self.source {
+            Source::Stdin(s) => s.as_fd(),
+            Source::File(f) => f.as_fd(),
+        }
+    }
+
+    /// The whole input, or `None` when it is larger than `limit` bytes.
+    fn read_to_end(&mut self, limit: u64) -> Result<Option<Vec<u8>>> {
+        let mut buf = Vec::new();
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            match self.read(&mut chunk)? {
+                0 => return Ok(Some(buf)),
+                n => buf.extend_from_slice(&chunk[..n]),
+            }
+            if buf.len() as u64 > limit {
+                return Ok(None);
+            }
+        }
+    }
 }
 
 /// How long a named pipe may stay silent before we say what we are waiting for.
 const PIPE_NOTICE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Reads to the end (at most `limit + 1` bytes, so the caller can refuse more), waiting
-/// for readiness whenever the descriptor is non-blocking: one we opened that way, or
-/// stdin inherited non-blocking from a parent such as Node or asyncio, where a plain
-/// read fails with EAGAIN. Go's runtime waits in its poller the same way.
-///
-/// `pipe` names a named pipe: there, a read before any writer has opened it would
-/// report end-of-file, so we first wait for data or for a writer's close, and if
-/// nothing has come after a second we say once on stderr which pipe we are waiting for.
-fn read_all(
-    r: &mut impl Read,
-    fd: BorrowedFd<'_>,
-    name: &str,
-    limit: u64,
-    pipe: Option<&str>,
-) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    let mut must_wait = pipe.is_some();
-    let mut noticed = false;
-    loop {
-        if must_wait {
-            let timeout = match (pipe, noticed) {
-                (Some(_), false) if buf.is_empty() => Some(PIPE_NOTICE_AFTER),
-                _ => None,
-            };
-            if !wait_readable(fd, timeout).map_err(|e| Error::io("read", name, &e))? {
-                noticed = true;
-                crate::output::write_stderr(&format!(
-                    "waiting for data on named pipe {}\n",
-                    pipe.unwrap_or(name)
-                ));
-                continue;
-            }
-            must_wait = false;
-        }
-        let room = (limit + 1).saturating_sub(buf.len() as u64);
-        if room == 0 {
-            break;
-        }
-        let want = chunk.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        match r.read(&mut chunk[..want]) {
-            Ok(0) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => must_wait = true,
-            Err(e) => return Err(Error::io("read", name, &e)),
-        }
-    }
-    Ok(buf)
-}
 
 /// Waits until `fd` has data or its writer has gone; `false` if `timeout` passed first.
 fn wait_readable(
@@ -136,6 +153,26 @@ fn wait_readable(
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Reads a positional input file; `-` means stdin.
+pub fn read_file_or_stdin(path: &str) -> Result<Vec<u8>> {
+    read_bounded(path, MAX_INPUT)
+}
+
+/// Like [`read_file_or_stdin`] with another size limit (cfssljson reads what gencert
+/// printed, which can be a few times the size of gencert's own input).
+pub fn read_bounded(path: &str, limit: u64) -> Result<Vec<u8>> {
+    open(path)?.read_to_end(limit)?.ok_or_else(|| {
+        Error::plain(match path {
+            "-" => format!("standard input: larger than {limit} bytes"),
+            _ => format!("{path}: larger than {limit} bytes; not a certificate, key or request"),
+        })
+    })
+}
+
+pub fn read_file(path: &str) -> Result<Vec<u8>> {
+    read_bounded(path, MAX_INPUT)
 }
 
 /// cfssl's `-ca`/`-ca-key`/`-key` values (spec §0.7): split on the first `:`.
