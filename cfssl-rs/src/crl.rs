@@ -41,11 +41,12 @@ pub fn from_files(
         issuer.key_id.as_deref(),
         now,
         now + Duration::seconds(seconds),
+        false,
     )
 }
 
 /// `strconv.ParseInt(s, 0, 32)`: an optional sign, Go's base prefixes and underscores.
-fn parse_int32(s: &str) -> Result<i64> {
+pub fn parse_int32(s: &str) -> Result<i64> {
     let syntax = || {
         Error::plain(format!(
             "strconv.ParseInt: parsing {}: invalid syntax",
@@ -133,24 +134,49 @@ struct Serial {
 fn parse_serials(list: &[u8]) -> Vec<Serial> {
     list.split(|&b| b == b'\n')
         .filter(|line| !String::from_utf8_lossy(line).trim().is_empty())
-        .map(|line| {
-            let (negative, rest) = match line.first() {
-                Some(b'-') => (true, &line[1..]),
-                Some(b'+') => (false, &line[1..]),
-                _ => (false, line),
-            };
-            let digits: Vec<u8> = rest
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .map(|b| b - b'0')
-                .collect();
-            let magnitude = decimal_to_bytes(&digits);
-            Serial {
-                negative: negative && magnitude.iter().any(|&b| b != 0),
-                magnitude,
-            }
-        })
+        .map(parse_serial)
         .collect()
+}
+
+fn parse_serial(line: &[u8]) -> Serial {
+    let (negative, rest) = match line.first() {
+        Some(b'-') => (true, &line[1..]),
+        Some(b'+') => (false, &line[1..]),
+        _ => (false, line),
+    };
+    let digits: Vec<u8> = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .map(|b| b - b'0')
+        .collect();
+    let magnitude = decimal_to_bytes(&digits);
+    Serial {
+        negative: negative && magnitude.iter().any(|&b| b != 0),
+        magnitude,
+    }
+}
+
+/// The `gencrl` endpoint's CRL: `serials` read as `big.Int.SetString` reads them,
+/// each revoked at `now`; the list is valid until `next_update`.
+pub fn for_serials(
+    serials: &[String],
+    issuer: &ca::CaCert,
+    key: &PrivateKey,
+    now: DateTime<Utc>,
+    next_update: DateTime<Utc>,
+) -> Result<Vec<u8>> {
+    let serials: Vec<Serial> = serials.iter().map(|s| parse_serial(s.as_bytes())).collect();
+    let (_, cert) = X509Certificate::from_der(&issuer.der)
+        .map_err(|_| Error::coded(1003, "Failed to parse certificate"))?;
+    create(
+        &serials,
+        key,
+        &issuer_name_der(cert.subject()),
+        issuer.key_id.as_deref(),
+        now,
+        next_update,
+        true,
+    )
 }
 
 /// Big-endian bytes of a decimal number given digit by digit.
@@ -217,6 +243,7 @@ fn create(
     issuer_key_id: Option<&[u8]>,
     this_update: DateTime<Utc>,
     next_update: DateTime<Utc>,
+    keep_empty_list: bool,
 ) -> Result<Vec<u8>> {
     let alg = signature_algorithm(key);
     let revoked_at = asn1::time(&this_update);
@@ -227,7 +254,9 @@ fn create(
         asn1::time(&this_update),
         asn1::time(&next_update),
     ];
-    if !serials.is_empty() {
+    // Go's `CreateCRL` always writes the list; `gencrl`'s older path leaves an empty
+    // one out.
+    if !serials.is_empty() || keep_empty_list {
         let entries: Vec<Vec<u8>> = serials
             .iter()
             .map(|s| asn1::seq(&[&integer(s), &revoked_at]))

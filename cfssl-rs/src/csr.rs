@@ -77,7 +77,12 @@ impl Request {
     /// duplicate wins, unknown keys are ignored, and the first type mismatch is reported
     /// in Go's words once the whole document has been read.
     pub fn parse(data: &[u8]) -> Result<Request> {
-        let v = gojson::parse(data).map_err(Error::plain)?;
+        Request::from_value(&gojson::parse(data).map_err(Error::plain)?)
+    }
+
+    /// [`Request::parse`] for a value already parsed (a request nested in an API body).
+    pub fn from_value(v: &gojson::Value) -> Result<Request> {
+
         let mut te = TypeErrors::default();
         let mut req = Request {
             cn: String::new(),
@@ -94,7 +99,7 @@ impl Request {
             extensions: Vec::new(),
         };
         let Some(fields) = v.as_object() else {
-            if v != Value::Null {
+            if *v != Value::Null {
                 te.record(&v, "", "", "csr.CertificateRequest");
             }
             te.into_result().map_err(Error::plain)?;
@@ -583,10 +588,28 @@ pub fn build(req: &Request, key: &PrivateKey) -> Result<(Vec<u8>, ParsedCsr)> {
     Ok((der, view))
 }
 
+/// What cfssl says about a certificate issued without SANs.
+pub const NO_HOSTS_WARNING: &str = "This certificate lacks a \"hosts\" field. This makes it unsuitable for
+websites. For more information see the Baseline Requirements for the Issuance and Management
+of Publicly-Trusted Certificates, v.1.1.6, from the CA/Browser Forum (https://cabforum.org);
+specifically, section 10.2.3 (\"Information Requirements\").";
+
 /// cfssl's key and CSR generator, with its log lines: a new key for the request's
 /// `key` section and the CSR it signs (DER), plus the signer's view of that CSR.
 pub fn generate(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
+    generate_validated(req, |_| Ok(()))
+}
+
+/// [`generate`] with a check of the request first (cfssl's generator `Validator`).
+pub fn generate_validated(
+    req: &Request,
+    validate: impl FnOnce(&Request) -> Result<()>,
+) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
     crate::log::info("generate received request");
+    if let Err(e) = validate(req) {
+        crate::log::warning(&format!("invalid request: {e}"));
+        return Err(e);
+    }
     crate::log::info("received CSR");
     crate::log::info(&format!(
         "generating key: {}-{}",

@@ -34,8 +34,8 @@ Flags:
 };
 
 // The usage text above is cfssl's, byte for byte, because scripts and the golden corpus
-// compare it; the two forms cfssl-rs does not provide yet (-domain, and -serial/-aki
-// with -db-config) say so when run.
+// compare it; the form cfssl-rs does not provide yet (-serial/-aki with -db-config)
+// says so when run.
 fn run(ctx: &Context) -> Result<String> {
     let f = ctx.flags;
     if !f.get_str("cert").is_empty() {
@@ -47,9 +47,9 @@ fn run(ctx: &Context) -> Result<String> {
         return certinfo::certificate_request(&data);
     }
     if !f.get_str("domain").is_empty() {
-        return Err(Error::plain(
-            "certinfo -domain (fetching a certificate over TLS) is not supported yet by cfssl-rs",
-        ));
+        return Ok(certinfo::to_indented_json(&certinfo::domain(
+            f.get_str("domain"),
+        )?));
     }
     if !f.get_str("serial").is_empty() && !f.get_str("aki").is_empty() {
         if f.get_str("db-config").is_empty() {

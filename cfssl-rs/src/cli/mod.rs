@@ -10,6 +10,7 @@ pub mod genkey;
 pub mod print_defaults;
 pub mod renewca;
 pub mod selfsign;
+pub mod serve;
 pub mod sign;
 pub mod unimplemented;
 pub mod version;
@@ -149,6 +150,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &serve::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a

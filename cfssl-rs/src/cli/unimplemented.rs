@@ -15,7 +15,6 @@ pub const NAMES: &[&str] = &[
     "ocspsign",
     "revoke",
     "scan",
-    "serve",
 ];
 
 pub fn error(name: &str) -> Error {
