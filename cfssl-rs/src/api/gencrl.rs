@@ -4,6 +4,7 @@
 use super::envelope::Reply;
 use super::{error::ApiError, App, Request};
 use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
+use crate::crl;
 use crate::log;
 use base64::Engine;
 
@@ -55,7 +56,7 @@ pub fn process(_: &App, req: &Request) -> Result<Reply, ApiError> {
     let next_update = match crl_req.expiry.as_str() {
         "" => req.now + chrono::Duration::weeks(1),
         text => {
-            let seconds = crate::crl::parse_int32(text.trim())?;
+            let seconds = crate::crl::file::parse_int32(text.trim())?;
             req.now + chrono::Duration::seconds(seconds)
         }
     };
@@ -68,8 +69,13 @@ pub fn process(_: &App, req: &Request) -> Result<Reply, ApiError> {
     })?;
     let key = crate::keys::parse_pem(crl_req.key.as_bytes())
         .map_err(|_| ApiError::bad_request("malformed Private Key"))?;
-    let der = crate::crl::for_serials(&crl_req.serials, &issuer, &key, req.now, next_update)?;
+    let mut revoked = crl::RevokedList::new();
+    for serial in &crl_req.serials {
+        revoked.push(&crl::Serial::parse_decimal(serial.as_bytes()), req.now, None);
+    }
+    let issuer = crl::Issuer::from_cert(&issuer)?;
+    let list = crl::sign(revoked, &issuer, &key, req.now, next_update)?;
     Ok(Reply::new(Value::string(
-        base64::engine::general_purpose::STANDARD.encode(der),
+        base64::engine::general_purpose::STANDARD.encode(list.to_der()),
     )))
 }
