@@ -681,7 +681,8 @@ pub fn build(req: &Request, key: &PrivateKey) -> Result<(Vec<u8>, ParsedCsr)> {
 }
 
 /// What cfssl says about a certificate issued without SANs.
-pub const NO_HOSTS_WARNING: &str = "This certificate lacks a \"hosts\" field. This makes it unsuitable for
+pub const NO_HOSTS_WARNING: &str =
+    "This certificate lacks a \"hosts\" field. This makes it unsuitable for
 websites. For more information see the Baseline Requirements for the Issuance and Management
 of Publicly-Trusted Certificates, v.1.1.6, from the CA/Browser Forum (https://cabforum.org);
 specifically, section 10.2.3 (\"Information Requirements\").";

@@ -619,7 +619,12 @@ impl Value {
 
     /// A JSON object with these fields, in this order.
     pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-        Value::Object(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
 
     pub fn string(s: impl Into<String>) -> Value {

@@ -9,7 +9,9 @@ pub mod log;
 pub mod output;
 
 pub use error::{Error, Result};
+pub mod api;
 pub mod asn1;
+pub mod auth;
 pub mod ca;
 pub mod certinfo;
 pub mod config;
@@ -18,8 +20,6 @@ pub mod csr;
 pub mod duration;
 pub mod gobase64;
 pub mod hosts;
-pub mod api;
-pub mod auth;
 pub mod initca;
 pub mod input;
 pub mod keys;

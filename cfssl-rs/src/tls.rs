@@ -19,9 +19,7 @@ fn certificates(path: &str, data: &[u8]) -> Result<Vec<CertificateDer<'static>>>
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| Error::plain(format!("{path}: {e:?}")))?;
     if certs.is_empty() {
-        return Err(Error::plain(format!(
-            "{path}: no PEM certificate found"
-        )));
+        return Err(Error::plain(format!("{path}: no PEM certificate found")));
     }
     Ok(certs)
 }
@@ -58,14 +56,16 @@ pub fn server_config(
         for c in certificates(mutual_ca, &data)
             .map_err(|e| Error::plain(format!("failed to load mutual TLS CA file: {e}")))?
         {
-            roots.add(c).map_err(|e| {
-                Error::plain(format!("failed to load mutual TLS CA file: {e}"))
-            })?;
-        }
-        let verifier =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-                .build()
+            roots
+                .add(c)
                 .map_err(|e| Error::plain(format!("failed to load mutual TLS CA file: {e}")))?;
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider(),
+        )
+        .build()
+        .map_err(|e| Error::plain(format!("failed to load mutual TLS CA file: {e}")))?;
         builder.with_client_cert_verifier(verifier)
     };
     let chain = certificates(cert, &read(cert)?)?;
@@ -190,9 +190,7 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyServer {
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -261,13 +259,15 @@ pub fn fetch_server_certificate(domain: &str) -> Result<Vec<u8>> {
     while conn.is_handshaking() {
         conn.complete_io(&mut stream).map_err(|e| {
             let text = e.to_string();
-            Error::plain(if text.contains("InvalidContentType") || text.contains("corrupt message") {
-                "tls: first record does not look like a TLS handshake".to_string()
-            } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                "EOF".to_string()
-            } else {
-                format!("tls: {text}")
-            })
+            Error::plain(
+                if text.contains("InvalidContentType") || text.contains("corrupt message") {
+                    "tls: first record does not look like a TLS handshake".to_string()
+                } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    "EOF".to_string()
+                } else {
+                    format!("tls: {text}")
+                },
+            )
         })?;
     }
     let cert = conn

@@ -3,8 +3,8 @@
 
 use super::envelope::Reply;
 use super::{error::ApiError, App, Request};
-use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
 use crate::crl;
+use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
 use crate::log;
 use base64::Engine;
 
@@ -71,7 +71,11 @@ pub fn process(_: &App, req: &Request) -> Result<Reply, ApiError> {
         .map_err(|_| ApiError::bad_request("malformed Private Key"))?;
     let mut revoked = crl::RevokedList::new();
     for serial in &crl_req.serials {
-        revoked.push(&crl::Serial::parse_decimal(serial.as_bytes()), req.now, None);
+        revoked.push(
+            &crl::Serial::parse_decimal(serial.as_bytes()),
+            req.now,
+            None,
+        );
     }
     let issuer = crl::Issuer::from_cert(&issuer)?;
     let list = crl::sign(revoked, &issuer, &key, req.now, next_update)?;

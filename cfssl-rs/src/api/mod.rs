@@ -144,7 +144,9 @@ pub enum Needs {
     /// A signer whose policy has a profile with authentication (`authsign`).
     AuthSigner,
     /// A certificate database (and, for `crl`, a signer).
-    Db { signer: bool },
+    Db {
+        signer: bool,
+    },
     OcspSigner,
 }
 
@@ -267,7 +269,12 @@ pub static ENDPOINTS: &[Endpoint] = &[
     api("scaninfo", Needs::Nothing, GET, scaninfo::process),
     api("certinfo", Needs::Nothing, POST, certinfo::process),
     api("ocspsign", Needs::OcspSigner, POST, unimplemented::ocsp),
-    api("revoke", Needs::Db { signer: false }, POST, unimplemented::db),
+    api(
+        "revoke",
+        Needs::Db { signer: false },
+        POST,
+        unimplemented::db,
+    ),
     Endpoint {
         name: "/",
         needs: Needs::Nothing,
@@ -302,9 +309,7 @@ pub fn router(app: AppState, disable: &str) -> Router {
         router = match &ep.handler {
             Handler::Api { methods, process } => router.route(
                 &path,
-                any(move |State(app): State<AppState>, req| {
-                    handle(app, methods, *process, req)
-                }),
+                any(move |State(app): State<AppState>, req| handle(app, methods, *process, req)),
             ),
             Handler::Ui => router.merge(ui::routes()),
         };
@@ -595,28 +600,29 @@ async fn serve_connection<S>(
         },
         None => None,
     };
-    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        let router = router.clone();
-        let peer = peer.clone();
-        let rejected = rejected_cn.clone();
-        async move {
-            if let Some(line) = rejected {
-                if !line.is_empty() {
-                    log::warning(&line);
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            let router = router.clone();
+            let peer = peer.clone();
+            let rejected = rejected_cn.clone();
+            async move {
+                if let Some(line) = rejected {
+                    if !line.is_empty() {
+                        log::warning(&line);
+                    }
+                    return Ok::<_, std::convert::Infallible>(text_response(
+                        StatusCode::FORBIDDEN,
+                        "Invalid CN\n",
+                    ));
                 }
-                return Ok::<_, std::convert::Infallible>(text_response(
-                    StatusCode::FORBIDDEN,
-                    "Invalid CN\n",
-                ));
+                req.extensions_mut().insert(peer);
+                use tower::ServiceExt;
+                Ok(router
+                    .oneshot(req.map(Body::new))
+                    .await
+                    .unwrap_or_else(|e| match e {}))
             }
-            req.extensions_mut().insert(peer);
-            use tower::ServiceExt;
-            Ok(router
-                .oneshot(req.map(Body::new))
-                .await
-                .unwrap_or_else(|e| match e {}))
-        }
-    });
+        });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(hyper_util::rt::TokioTimer::new())

@@ -31,14 +31,10 @@ pub fn decode_request(body: &[u8]) -> Result<csr::Request, ApiError> {
 }
 
 /// Key and CSR generation with cfssl's refusal of a `ca` section outside init_ca.
-pub fn generate(
-    req: &csr::Request,
-) -> Result<(crate::keys::PrivateKey, Vec<u8>), ApiError> {
+pub fn generate(req: &csr::Request) -> Result<(crate::keys::PrivateKey, Vec<u8>), ApiError> {
     if req.ca.is_some() {
         log::warning("request received with CA section");
-        return Err(ApiError::bad_request(
-            "ca section only permitted in initca",
-        ));
+        return Err(ApiError::bad_request("ca section only permitted in initca"));
     }
     let (key, der, _) = csr::generate(req).map_err(|e| {
         log::warning(&format!("failed to process CSR: {e}"));

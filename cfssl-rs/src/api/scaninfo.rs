@@ -6,7 +6,11 @@ use super::{error::ApiError, App, Request};
 use crate::gojson::Value;
 use crate::log;
 
-type Family = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Family = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 pub const FAMILIES: &[Family] = &[
     (

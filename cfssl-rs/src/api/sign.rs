@@ -47,7 +47,9 @@ pub fn decode(v: &Value) -> Result<JsonSignRequest, String> {
         } else if is("subject") {
             r.subject = match val {
                 Value::Null => None,
-                Value::Object(_) => Some(csr::Request::subject_from_value(val).map_err(|e| e.message())?),
+                Value::Object(_) => {
+                    Some(csr::Request::subject_from_value(val).map_err(|e| e.message())?)
+                }
                 other => {
                     te.record(other, ST, "subject", "signer.Subject");
                     None
