@@ -13,6 +13,7 @@ pub mod api;
 pub mod asn1;
 pub mod auth;
 pub mod ca;
+pub mod certdb;
 pub mod certinfo;
 pub mod config;
 pub mod crl;

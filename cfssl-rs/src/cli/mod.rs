@@ -9,6 +9,7 @@ pub mod gencsr;
 pub mod genkey;
 pub mod print_defaults;
 pub mod renewca;
+pub mod revoke;
 pub mod selfsign;
 pub mod serve;
 pub mod sign;
@@ -111,13 +112,18 @@ impl Context<'_> {
             .as_ref()
             .map(|c| c.signing.clone())
             .unwrap_or_default();
+        // cfssl opens the database before it reads the CA.
+        let db = crate::certdb::open_optional(self.flags.get_str("db-config"))?;
         let password = ca_key_password();
-        Ok(Box::new(Local::load(
-            self.flags.get_str("ca"),
-            self.flags.get_str("ca-key"),
-            password.as_deref(),
-            policy,
-        )?))
+        Ok(Box::new(
+            Local::load(
+                self.flags.get_str("ca"),
+                self.flags.get_str("ca-key"),
+                password.as_deref(),
+                policy,
+            )?
+            .with_db(db),
+        ))
     }
 
     /// A sign request with the flags' `-profile` and `-label`.
@@ -151,6 +157,7 @@ pub static COMMANDS: &[&Command] = &[
     &sign::COMMAND,
     &gencrl::COMMAND,
     &serve::COMMAND,
+    &revoke::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a

@@ -13,7 +13,6 @@ pub const NAMES: &[&str] = &[
     "ocsprefresh",
     "ocspserve",
     "ocspsign",
-    "revoke",
     "scan",
 ];
 
