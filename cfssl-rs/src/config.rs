@@ -67,11 +67,12 @@ pub struct Profile {
     /// for a local profile.
     pub remote: String,
     pub remote_server: String,
-    /// The `standard` HMAC keys named by `auth_key`, `prev_auth_key` and
-    /// `auth_remote.auth_key`.
-    pub provider: Option<crate::auth::Key>,
-    pub prev_provider: Option<crate::auth::Key>,
-    pub remote_provider: Option<crate::auth::Key>,
+    /// `auth_key` and `prev_auth_key`: a request for this profile must carry a token
+    /// made with one of them (`authsign`).
+    pub auth: Option<crate::auth::Key>,
+    pub prev_auth: Option<crate::auth::Key>,
+    /// `auth_remote.auth_key`: the key this side signs its remote requests with.
+    pub remote_auth: Option<crate::auth::Key>,
     /// A remote profile that also sets local-only values, which cfssl warns about
     /// each time it validates the policy.
     pub skips_local_settings: bool,
@@ -310,6 +311,11 @@ impl Default for Signing {
 }
 
 impl Signing {
+    /// The default profile and every named one.
+    pub fn profiles_all(&self) -> impl Iterator<Item = &Profile> {
+        std::iter::once(&self.default).chain(self.profiles.iter().map(|(_, p)| p))
+    }
+
     fn named(&self, name: &str) -> Option<&Profile> {
         self.profiles
             .iter()
@@ -356,22 +362,18 @@ impl Signing {
         })
     }
 
-    fn all(&self) -> impl Iterator<Item = &Profile> {
-        std::iter::once(&self.default).chain(self.profiles.iter().map(|(_, p)| p))
-    }
-
     fn all_mut(&mut self) -> impl Iterator<Item = &mut Profile> {
         std::iter::once(&mut self.default).chain(self.profiles.iter_mut().map(|(_, p)| p))
     }
 
     /// Some profile signs remotely (cfssl's `NeedsRemoteSigner`).
     pub fn needs_remote(&self) -> bool {
-        self.all().any(|p| !p.remote_server.is_empty())
+        self.profiles_all().any(|p| !p.remote_server.is_empty())
     }
 
     /// Some profile signs locally (cfssl's `NeedsLocalSigner`).
     pub fn needs_local(&self) -> bool {
-        self.all().any(|p| p.remote_server.is_empty())
+        self.profiles_all().any(|p| p.remote_server.is_empty())
     }
 
     /// `-remote` sends every profile to that server (cfssl's `OverrideRemotes`).
@@ -496,9 +498,9 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         lint_error_level: raw.lint_error_level,
         remote: String::new(),
         remote_server: String::new(),
-        provider: None,
-        prev_provider: None,
-        remote_provider: None,
+        auth: None,
+        prev_auth: None,
+        remote_auth: None,
         skips_local_settings: false,
     };
     let find_remote = |name: &str| match cfg.remotes.iter().rev().find(|(n, _)| n == name) {
@@ -541,20 +543,18 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         (
             &raw.auth_key,
             "failed to find auth_key in auth_keys section",
-            &mut p.provider,
         ),
         (
             &raw.prev_auth_key,
             "failed to find prev_auth_key in auth_keys section",
-            &mut p.prev_provider,
         ),
         (
             &raw.auth_remote.auth_key,
             "failed to find auth_remote's auth_key in auth_keys section",
-            &mut p.remote_provider,
         ),
     ];
-    for (name, missing, slot) in checks {
+    let mut keys: [Option<crate::auth::Key>; 3] = Default::default();
+    for (slot, (name, missing)) in keys.iter_mut().zip(checks) {
         if name.is_empty() {
             continue;
         }
@@ -564,11 +564,11 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         if key.kind != "standard" {
             return Err(invalid("unknown authentication type"));
         }
-        *slot = Some(
-            crate::auth::Key::parse(&key.key)
-                .map_err(|_| invalid("failed to create new standard auth provider"))?,
-        );
+        let key = crate::auth::Key::parse(&key.key)
+            .map_err(|_| invalid("failed to create new standard auth provider"))?;
+        *slot = Some(key);
     }
+    [p.auth, p.prev_auth, p.remote_auth] = keys;
 
     if !raw.name_whitelist.is_empty() {
         p.name_whitelist = Some(
@@ -1680,12 +1680,12 @@ mod tests {
         let far = &p.signing.profiles[0].1;
         assert_eq!(far.remote_server, "h:1");
         assert_eq!(
-            far.remote_provider,
+            far.remote_auth,
             Some(crate::auth::Key::parse("00").unwrap())
         );
-        assert!(far.provider.is_none() && !far.skips_local_settings);
+        assert!(far.auth.is_none() && !far.skips_local_settings);
         let p = parse(cfg("standard", "0123abcd", local).as_bytes()).unwrap();
-        let key = p.signing.profiles[0].1.provider.as_ref().unwrap();
+        let key = p.signing.profiles[0].1.auth.as_ref().unwrap();
         assert!(key.verify(
             b"x",
             &crate::auth::Key::parse("0123abcd").unwrap().token(b"x")

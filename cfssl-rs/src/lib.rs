@@ -9,6 +9,7 @@ pub mod log;
 pub mod output;
 
 pub use error::{Error, Result};
+pub mod api;
 pub mod asn1;
 pub mod auth;
 pub mod ca;
@@ -20,6 +21,7 @@ pub mod csr;
 pub mod duration;
 pub mod gobase64;
 pub mod hosts;
+pub mod initca;
 pub mod input;
 pub mod keys;
 pub mod pemcrypt;

@@ -12,6 +12,7 @@ pub mod print_defaults;
 pub mod renewca;
 pub mod revoke;
 pub mod selfsign;
+pub mod serve;
 pub mod sign;
 pub mod unimplemented;
 pub mod universal;
@@ -147,6 +148,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &serve::COMMAND,
     &revoke::COMMAND,
     &info::COMMAND,
 ];

@@ -236,7 +236,7 @@ impl std::fmt::Debug for Signer {
 impl crate::signer::Signer for Signer {
     fn sign(&self, req: &SignRequest, _now: DateTime<Utc>) -> Result<String> {
         let (remote, profile) = self.remote_for(&req.profile)?;
-        remote.sign(&sign_request_json(req), profile.remote_provider.as_ref())
+        remote.sign(&sign_request_json(req), profile.remote_auth.as_ref())
     }
 
     fn info(&self, req: &InfoRequest) -> Result<Info> {
