@@ -353,6 +353,8 @@ impl Postgres {
 
     pub fn psql(&self, db: &str, sql: &str) -> String {
         let mut c = Command::new(self.bin.join("psql"));
+        // Escape output shows the text held in cfssl's bytea columns as text.
+        c.env("PGOPTIONS", "-c bytea_output=escape");
         c.args([
             "-h",
             "127.0.0.1",
@@ -393,6 +395,7 @@ impl Drop for Postgres {
 pub struct Mariadb {
     pub dir: tempfile::TempDir,
     pub port: u16,
+    pid: Option<u32>,
     guard: Option<ProcGuard>,
     mariadbd: PathBuf,
 }
@@ -426,6 +429,7 @@ impl Mariadb {
         let mut m = Mariadb {
             dir,
             port: free_ports(1)[0],
+            pid: None,
             guard: None,
             mariadbd,
         };
@@ -450,7 +454,6 @@ impl Mariadb {
             .stdout(Stdio::null())
             .stderr(fs::File::create(d.join("server.log")).unwrap());
         let child = c.spawn().unwrap();
-        stop_at_exit(child.id(), libc::SIGTERM);
         self.guard = Some(ProcGuard::new("mariadbd", child));
         let sock = d.join("sock");
         wait_until("mariadbd", Duration::from_secs(60), || {
@@ -461,11 +464,22 @@ impl Mariadb {
             c.stdout(Stdio::null()).stderr(Stdio::null());
             c.status().map(|s| s.success()).unwrap_or(false)
         });
+        // The server's own PID (not runuser's), from its pid file.
+        let pid: u32 = fs::read_to_string(d.join("pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        self.pid = Some(pid);
+        stop_at_exit(pid, libc::SIGTERM);
     }
 
     pub fn stop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            forget_at_exit(pid);
+        }
         if let Some(mut g) = self.guard.take() {
-            forget_at_exit(g.pid());
             g.terminate(Duration::from_secs(30));
         }
     }
@@ -474,7 +488,7 @@ impl Mariadb {
         let mut c = mariadb_client();
         c.arg("-S")
             .arg(self.dir.path().join("sock"))
-            .args(["-u", "root", "-N", "-B"]);
+            .args(["-u", "root", "-N", "-B", "-r"]);
         if !db.is_empty() {
             c.args(["-D", db]);
         }
@@ -648,4 +662,113 @@ pub fn dialect_flow(dir: &Path, db_json: &str, query: &dyn Fn(&str) -> String) {
         "good serial not in the CRL:\n{text}"
     );
     assert_eq!(text.matches("Serial Number:").count(), 1, "{text}");
+}
+
+/// cfssl 1.6.5 and we share one migrated database: the rows both write for the same
+/// `sign` agree column by column (apart from serial, PEM and clock values), each revokes
+/// what the other issued, and each one's CRL lists both.
+pub fn interop_flow(dir: &Path, cfssl_ref: &Path, db_json: &str, query: &dyn Fn(&str) -> String) {
+    let sign_with = |bin: &Path| {
+        let out = run_in(
+            dir,
+            bin,
+            &[
+                "sign",
+                "-ca",
+                "root-ca.pem",
+                "-ca-key",
+                "root-ca-key.pem",
+                "-config",
+                "cfg.json",
+                "-db-config",
+                db_json,
+                "req.csr",
+            ],
+        );
+        assert!(out.success(), "{} sign: {}", bin.display(), out.both());
+        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+        serial_and_aki(dir, v["cert"].as_str().unwrap())
+    };
+    let (theirs, aki) = sign_with(cfssl_ref);
+    let (ours, _) = sign_with(&cfssl_bin());
+    let cols = "authority_key_identifier, ca_label, status, reason, revoked_at, metadata, sans, common_name";
+    let row = |serial: &str| {
+        query(&format!(
+            "SELECT {cols} FROM certificates WHERE serial_number = '{serial}'"
+        ))
+    };
+    let (r_theirs, r_ours) = (row(&theirs), row(&ours));
+    assert!(!r_theirs.trim().is_empty(), "cfssl's row is there");
+    assert_eq!(r_ours, r_theirs, "rows of the same sign agree ({cols})");
+
+    let out = cfssl(
+        dir,
+        &[
+            "revoke",
+            "-db-config",
+            db_json,
+            "-serial",
+            &theirs,
+            "-aki",
+            &aki,
+            "-reason",
+            "keyCompromise",
+        ],
+    );
+    assert!(out.success(), "we revoke cfssl's: {}", out.both());
+    let out = run_in(
+        dir,
+        cfssl_ref,
+        &[
+            "revoke",
+            "-db-config",
+            db_json,
+            "-serial",
+            &ours,
+            "-aki",
+            &aki,
+            "-reason",
+            "superseded",
+        ],
+    );
+    assert!(out.success(), "cfssl revokes ours: {}", out.both());
+    let (r_theirs, r_ours) = (row(&theirs), row(&ours));
+    // Cells apart from the reason (index 3) and the revocation time.
+    let cells = |r: &str| -> Vec<String> {
+        r.trim()
+            .split(['|', '\t'])
+            .enumerate()
+            .filter(|(i, c)| *i != 3 && !c.contains(':'))
+            .map(|(_, c)| c.to_string())
+            .collect()
+    };
+    assert_eq!(
+        cells(&r_ours),
+        cells(&r_theirs),
+        "revoked rows agree apart from reason and time"
+    );
+    for bin in [cfssl_bin(), cfssl_ref.to_path_buf()] {
+        let crl = run_in(
+            dir,
+            &bin,
+            &[
+                "crl",
+                "-db-config",
+                db_json,
+                "-ca",
+                "root-ca.pem",
+                "-ca-key",
+                "root-ca-key.pem",
+            ],
+        );
+        assert!(crl.success(), "{} crl: {}", bin.display(), crl.both());
+        let text = crl_text(dir, &crl.stdout);
+        for s in [&theirs, &ours] {
+            assert!(
+                text.contains(&decimal_to_hex(s)),
+                "{} lists {s}:\n{text}",
+                bin.display()
+            );
+        }
+    }
 }
