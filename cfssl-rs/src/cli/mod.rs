@@ -12,6 +12,7 @@ pub mod print_defaults;
 pub mod renewca;
 pub mod revoke;
 pub mod selfsign;
+pub mod serve;
 pub mod sign;
 pub mod unimplemented;
 pub mod version;
@@ -21,7 +22,6 @@ use crate::error::Error;
 use crate::log;
 use crate::signer::{Local, SignRequest, Signer};
 use flags::{Flag, Outcome, Parsed};
-use std::io::Write;
 
 /// Every subcommand parses the same flag set, as cfssl does: any of these is accepted
 /// anywhere, even where it has no effect. Help only lists a command's own flags.
@@ -156,6 +156,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &serve::COMMAND,
     &revoke::COMMAND,
     &crl::COMMAND,
 ];
@@ -193,9 +194,7 @@ fn top_level_usage() -> String {
 
 /// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
 pub fn main(args: &[String]) -> i32 {
-    let stderr = |s: &str| {
-        let _ = std::io::stderr().lock().write_all(s.as_bytes());
-    };
+    let stderr = crate::output::write_stderr;
     let Some(name) = args.first() else {
         stderr(&format!("No command is given.\n{}", top_level_usage()));
         return 1;
@@ -256,17 +255,13 @@ pub fn main(args: &[String]) -> i32 {
         config,
     };
     match (cmd.run)(&ctx) {
-        Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout
-                .write_all(out.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
-                stderr(&format!("{}\n", Error::io("write", "/dev/stdout", &e)));
-                return 1;
+        Ok(out) => match crate::output::write_stdout(out.as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => {
+                stderr(&format!("{e}\n"));
+                1
             }
-            0
-        }
+        },
         Err(Error::Reported) => 1,
         Err(e) => {
             stderr(&format!("{e}\n"));
