@@ -14,7 +14,6 @@ pub const NAMES: &[&str] = &[
     "ocspserve",
     "ocspsign",
     "scan",
-    "serve",
 ];
 
 pub fn error(name: &str) -> Error {
