@@ -82,6 +82,10 @@ pub struct SignRequest {
     pub label: String,
     /// `-crl`: replaces the profile's CRL distribution point.
     pub crl_override: String,
+    /// Refuse a certificate with an empty subject and no subjectAltName (RFC 5280
+    /// §4.1.2.6), which cfssl issues: the command line asks for this; the server keeps
+    /// cfssl's wire behaviour.
+    pub require_subject_or_san: bool,
 }
 
 /// What `info` asks for (cfssl's `info.Req`).
@@ -174,6 +178,11 @@ pub fn local_template(
     if !req.crl_override.is_empty() {
         t.crl_url = req.crl_override.clone();
     }
+    if req.require_subject_or_san && t.subject_der == EMPTY_NAME && t.sans.is_empty() {
+        return Err(Error::plain(
+            "refusing to issue a certificate with an empty subject and no subjectAltName (RFC 5280 section 4.1.2.6): give the request a CN, names or hosts",
+        ));
+    }
     Ok(t)
 }
 
@@ -246,11 +255,6 @@ pub fn template(
     let (key_usage, ekus) = profile.key_usage();
     let (not_before, not_after) = profile.validity(now)?;
     check_issuable(profile, now, not_before, not_after)?;
-    if subject_der == EMPTY_NAME && sans.is_empty() {
-        return Err(Error::plain(
-            "refusing to issue a certificate with an empty subject and no subjectAltName (RFC 5280 section 4.1.2.6): give the request a CN, names or hosts",
-        ));
-    }
     let mut extra_extensions = extra;
     if !profile.policies.is_empty() {
         extra_extensions.push(RawExtension {

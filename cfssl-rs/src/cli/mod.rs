@@ -130,6 +130,7 @@ impl Context<'_> {
         SignRequest {
             profile: self.flags.get_str("profile").to_string(),
             label: self.flags.get_str("label").to_string(),
+            require_subject_or_san: true,
             ..SignRequest::default()
         }
     }
