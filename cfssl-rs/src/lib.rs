@@ -20,6 +20,7 @@ pub mod gobase64;
 pub mod hosts;
 pub mod input;
 pub mod keys;
+pub mod ocsp;
 pub mod pemcrypt;
 pub mod pemfile;
 pub mod signer;

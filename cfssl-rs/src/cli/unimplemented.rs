@@ -11,8 +11,6 @@ pub const NAMES: &[&str] = &[
     "info",
     "ocspdump",
     "ocsprefresh",
-    "ocspserve",
-    "ocspsign",
     "revoke",
     "scan",
     "serve",
