@@ -45,6 +45,8 @@ pub struct Profile {
     pub ocsp_no_check: bool,
     /// Nanoseconds. 0 in a named profile means "the default profile's expiry".
     pub expiry: i64,
+    /// `expiry` as written in the config (what `info` reports).
+    pub expiry_string: String,
     /// Nanoseconds; 0 means 5 minutes at signing time.
     pub backdate: i64,
     /// Fixed validity bounds, already in UTC.
@@ -162,6 +164,7 @@ impl Profile {
                 .map(String::from)
                 .to_vec(),
             expiry: 8760 * HOUR,
+            expiry_string: "8760h".into(),
             backdate: 5 * MINUTE,
             ..Profile::default()
         }
@@ -431,6 +434,7 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         ca_constraint: raw.ca_constraint,
         ocsp_no_check: raw.ocsp_no_check,
         expiry: raw.expiry,
+        expiry_string: raw.expiry_string.clone(),
         backdate: raw.backdate,
         not_before: raw.not_before,
         not_after: raw.not_after,

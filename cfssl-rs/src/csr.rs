@@ -583,6 +583,26 @@ pub fn build(req: &Request, key: &PrivateKey) -> Result<(Vec<u8>, ParsedCsr)> {
     Ok((der, view))
 }
 
+/// cfssl's key and CSR generator, with its log lines: a new key for the request's
+/// `key` section and the CSR it signs (DER), plus the signer's view of that CSR.
+pub fn generate(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
+    crate::log::info("generate received request");
+    crate::log::info("received CSR");
+    crate::log::info(&format!(
+        "generating key: {}-{}",
+        req.key.algo, req.key.size
+    ));
+    crate::log::debug(&format!(
+        "generate key from request: algo={}, size={}",
+        req.key.algo, req.key.size
+    ));
+    let key = crate::keys::validate_request(&req.key.algo, req.key.size)
+        .and_then(crate::keys::generate)?;
+    let (der, view) = build(req, &key)?;
+    crate::log::info("encoded CSR");
+    Ok((key, der, view))
+}
+
 /// A signed PKCS#10 request (DER) for `subject` and `key` asking for `extensions`.
 pub fn encode(
     subject_der: &[u8],
