@@ -265,6 +265,27 @@ pub fn json_quote(s: &str) -> String {
     out
 }
 
+/// The run-relative time fields of an object made during the run.
+fn add_run_times(o: &mut Object, run: Option<RunTimes>) {
+    let Some(run) = run else {
+        return;
+    };
+    if o.kind == "ocsp" {
+        crate::ocsp::add_run_times(o, run.start, run.end);
+        return;
+    }
+    if let (Some(t), Some(time)) = (o.reference_time, o.time.as_mut()) {
+        let field = if o.kind == "crl" {
+            "this_update"
+        } else {
+            "not_before"
+        };
+        let rel = |at: f64| ((t as f64) - at).round_ties_even() as i64;
+        time.insert(format!("{field}_minus_run_start_s"), json!(rel(run.start)));
+        time.insert(format!("{field}_minus_run_end_s"), json!(rel(run.end)));
+    }
+}
+
 impl Content {
     /// Replace the PEM blocks (and, with `b64_lines`, base64 CRL lines) of a text.
     fn plain_skeleton(
@@ -288,16 +309,7 @@ impl Content {
             out.push_str(&format!("<PEM#{}>", self.blocks.len()));
             last = e;
             let line = text[..s].matches('\n').count() + first_line;
-            if let (Some(run), Some(t), Some(time)) = (run, o.reference_time, o.time.as_mut()) {
-                let field = if o.kind == "crl" {
-                    "this_update"
-                } else {
-                    "not_before"
-                };
-                let rel = |at: f64| ((t as f64) - at).round_ties_even() as i64;
-                time.insert(format!("{field}_minus_run_start_s"), json!(rel(run.start)));
-                time.insert(format!("{field}_minus_run_end_s"), json!(rel(run.end)));
-            }
+            add_run_times(&mut o, run);
             self.blocks.push(Block {
                 location: format!("{prefix}line {line}"),
                 object: o,
@@ -333,8 +345,21 @@ impl Content {
             certinfo_derived(&doc, "$", &mut derived);
             let mut last = 0;
             for ((s, e), (path, value)) in value_literals(region).into_iter().zip(strings) {
+                let b64 = if value.len() >= 60 {
+                    facts::b64_value_object(&value)
+                } else {
+                    None
+                };
                 let replacement = if derived.get(&path) == Some(&value) {
                     json_quote(DERIVED)
+                } else if let Some(mut o) = b64 {
+                    add_run_times(&mut o, run);
+                    let placeholder = json_quote(&format!("<PEM#{}>", c.blocks.len()));
+                    c.blocks.push(Block {
+                        location: format!("{path} base64"),
+                        object: o,
+                    });
+                    placeholder
                 } else if value.contains("-----BEGIN") {
                     let sk = c.plain_skeleton(&value, &format!("{path} "), 1, false, run);
                     json_quote(&sk)

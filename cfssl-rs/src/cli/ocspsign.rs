@@ -63,12 +63,11 @@ fn run(ctx: &Context) -> Result<String> {
             ocsp::reason_code(f.get_str("reason")).map_err(critical("Invalid reason code"))?;
         req.revoked_at = match f.get_str("revoked-at") {
             "now" => now,
-            date => parse_date(date).map_err(|e| {
+            date => parse_date(date).inspect_err(|_| {
                 log::log(
                     Level::Critical,
                     &format!("Malformed revocation time: {date}"),
-                );
-                e
+                )
             })?,
         };
     }
