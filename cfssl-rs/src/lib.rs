@@ -11,6 +11,7 @@ pub mod output;
 pub use error::{Error, Result};
 pub mod asn1;
 pub mod ca;
+pub mod certdb;
 pub mod certinfo;
 pub mod config;
 pub mod crl;

@@ -26,6 +26,65 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// Writes all of `bytes` to stdout, or says why not: a closed stdout (`>&-`) or a full
+/// disk is an error here, where Go's `fmt.Print` and Rust's `print!` lose the output.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    if stdout_was_closed() {
+        return Err(Error::io(
+            "write",
+            "/dev/stdout",
+            &std::io::Error::from_raw_os_error(libc::EBADF),
+        ));
+    }
+    write_all_fd(rustix::stdio::stdout(), bytes).map_err(|e| Error::io("write", "/dev/stdout", &e))
+}
+
+/// Writes to stderr; there is nowhere left to report a failure.
+pub fn write_stderr(text: &str) {
+    let _ = write_all_fd(rustix::stdio::stderr(), text.as_bytes());
+}
+
+/// `write(2)` until done, waiting for readiness when the descriptor is non-blocking
+/// (inherited from a parent such as Node or asyncio; a plain write fails with EAGAIN
+/// once the pipe is full), as Go's poller does.
+fn write_all_fd(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> std::io::Result<()> {
+    use rustix::event::{poll, PollFd, PollFlags};
+    use rustix::io::Errno;
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => match poll(&mut [PollFd::new(&fd, PollFlags::OUT)], None) {
+                Ok(_) | Err(Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            },
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Rust's runtime reopens a closed standard descriptor on `/dev/null` before `main`
+/// runs, which turns `cfssl ... >&-` into `>/dev/null` and loses the certificate
+/// without a word. A constructor runs before that and remembers whether fd 1 was open.
+/// (No crate covers this; `ctor` would do the same with more machinery.)
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[used]
+#[link_section = ".init_array"]
+static PROBE_STDOUT: extern "C" fn() = probe_stdout;
+
+extern "C" fn probe_stdout() {
+    if rustix::io::fcntl_getfd(rustix::stdio::stdout()) == Err(rustix::io::Errno::BADF) {
+        STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn stdout_was_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// One file of a set written by [`write_files`].
 #[derive(Debug, Clone, Copy)]
 pub struct OutFile<'a> {

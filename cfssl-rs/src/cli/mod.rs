@@ -11,6 +11,7 @@ pub mod ocspserve;
 pub mod ocspsign;
 pub mod print_defaults;
 pub mod renewca;
+pub mod revoke;
 pub mod selfsign;
 pub mod sign;
 pub mod unimplemented;
@@ -21,7 +22,6 @@ use crate::error::Error;
 use crate::log;
 use crate::signer::{Local, SignRequest, Signer};
 use flags::{Flag, Outcome, Parsed};
-use std::io::Write;
 
 /// Every subcommand parses the same flag set, as cfssl does: any of these is accepted
 /// anywhere, even where it has no effect. Help only lists a command's own flags.
@@ -112,13 +112,18 @@ impl Context<'_> {
             .as_ref()
             .map(|c| c.signing.clone())
             .unwrap_or_default();
+        // cfssl opens the database before it reads the CA.
+        let db = crate::certdb::open_optional(self.flags.get_str("db-config"))?;
         let password = ca_key_password();
-        Ok(Box::new(Local::load(
-            self.flags.get_str("ca"),
-            self.flags.get_str("ca-key"),
-            password.as_deref(),
-            policy,
-        )?))
+        Ok(Box::new(
+            Local::load(
+                self.flags.get_str("ca"),
+                self.flags.get_str("ca-key"),
+                password.as_deref(),
+                policy,
+            )?
+            .with_db(db),
+        ))
     }
 
     /// A sign request with the flags' `-profile` and `-label`.
@@ -151,6 +156,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &revoke::COMMAND,
     &ocspsign::COMMAND,
     &ocspserve::COMMAND,
 ];
@@ -188,9 +194,7 @@ fn top_level_usage() -> String {
 
 /// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
 pub fn main(args: &[String]) -> i32 {
-    let stderr = |s: &str| {
-        let _ = std::io::stderr().lock().write_all(s.as_bytes());
-    };
+    let stderr = crate::output::write_stderr;
     let Some(name) = args.first() else {
         stderr(&format!("No command is given.\n{}", top_level_usage()));
         return 1;
@@ -251,17 +255,13 @@ pub fn main(args: &[String]) -> i32 {
         config,
     };
     match (cmd.run)(&ctx) {
-        Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout
-                .write_all(out.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
-                stderr(&format!("{}\n", Error::io("write", "/dev/stdout", &e)));
-                return 1;
+        Ok(out) => match crate::output::write_stdout(out.as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => {
+                stderr(&format!("{e}\n"));
+                1
             }
-            0
-        }
+        },
         Err(Error::Reported) => 1,
         Err(e) => {
             stderr(&format!("{e}\n"));

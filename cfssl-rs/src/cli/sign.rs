@@ -56,7 +56,7 @@ fn run(ctx: &Context) -> Result<String> {
     };
     let replacement = match args {
         [] => None,
-        [path] => Some(Request::parse(&input::read_file(path)?)?),
+        [path] => Some(Request::parse_subject(&input::read_file(path)?)?),
         _ => {
             return Err(Error::plain(
                 "too many arguments are provided, please check with usage",

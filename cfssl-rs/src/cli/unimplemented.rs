@@ -11,7 +11,6 @@ pub const NAMES: &[&str] = &[
     "info",
     "ocspdump",
     "ocsprefresh",
-    "revoke",
     "scan",
     "serve",
 ];

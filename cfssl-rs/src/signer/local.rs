@@ -4,17 +4,21 @@
 
 use super::{local_template, Info, InfoRequest, Issuer, SignRequest, Signer};
 use crate::ca::{self, CaCert};
+use crate::certdb::{self, CertDb};
 use crate::config::Signing;
 use crate::csr;
 use crate::error::{Error, Result};
 use crate::keys::PrivateKey;
 use crate::output::pem;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 pub struct Local {
     ca: CaCert,
     key: PrivateKey,
     policy: Signing,
+    /// With `-db-config`: every certificate signed gets its row, or is not handed out.
+    db: Option<Arc<dyn CertDb>>,
 }
 
 impl std::fmt::Debug for Local {
@@ -35,7 +39,12 @@ impl Local {
                 "x509: provided PrivateKey doesn't match parent's PublicKey",
             ));
         }
-        Ok(Local { ca, key, policy })
+        Ok(Local {
+            ca,
+            key,
+            policy,
+            db: None,
+        })
     }
 
     /// Reads `-ca` and `-ca-key` (`[file:]path` or `env:VAR`) as cfssl's signer does;
@@ -51,6 +60,13 @@ impl Local {
         }
         let (cert, key) = ca::load(ca_arg, ca_key_arg, key_password)?;
         Local::new(cert, key, policy)
+    }
+
+    /// Stores each certificate this signer issues in `db`, as cfssl's signer with a
+    /// DB accessor does.
+    pub fn with_db(mut self, db: Option<Arc<dyn CertDb>>) -> Local {
+        self.db = db;
+        self
     }
 
     pub fn ca(&self) -> &CaCert {
@@ -72,7 +88,11 @@ impl Local {
             key_id: self.ca.key_id.as_deref(),
             key: &self.key,
         };
-        super::sign_logged(&t, Some(&issuer), &self.key)
+        let der = super::sign_logged(&t, Some(&issuer), &self.key)?;
+        if let Some(db) = &self.db {
+            certdb::record_issued(db.as_ref(), &der, &req.label, None, Utc::now())?;
+        }
+        Ok(der)
     }
 }
 
