@@ -13,6 +13,7 @@ pub mod print_defaults;
 pub mod renewca;
 pub mod revoke;
 pub mod selfsign;
+pub mod serve;
 pub mod sign;
 pub mod unimplemented;
 pub mod version;
@@ -156,6 +157,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &serve::COMMAND,
     &revoke::COMMAND,
     &ocspsign::COMMAND,
     &ocspserve::COMMAND,

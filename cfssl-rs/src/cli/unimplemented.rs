@@ -12,7 +12,6 @@ pub const NAMES: &[&str] = &[
     "ocspdump",
     "ocsprefresh",
     "scan",
-    "serve",
 ];
 
 pub fn error(name: &str) -> Error {
