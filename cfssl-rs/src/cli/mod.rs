@@ -2,6 +2,7 @@
 //! (one file each), and the dispatch, usage and exit-status rules of spec §0.
 
 pub mod certinfo;
+pub mod crl;
 pub mod flags;
 pub mod gencert;
 pub mod gencrl;
@@ -159,6 +160,7 @@ pub static COMMANDS: &[&Command] = &[
     &gencrl::COMMAND,
     &serve::COMMAND,
     &revoke::COMMAND,
+    &crl::COMMAND,
     &ocspsign::COMMAND,
     &ocspserve::COMMAND,
 ];

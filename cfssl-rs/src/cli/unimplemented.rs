@@ -7,7 +7,6 @@ use crate::error::Error;
 
 pub const NAMES: &[&str] = &[
     "bundle",
-    "crl",
     "info",
     "ocspdump",
     "ocsprefresh",
