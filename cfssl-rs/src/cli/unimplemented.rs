@@ -7,12 +7,9 @@ use crate::error::Error;
 
 pub const NAMES: &[&str] = &[
     "bundle",
-    "crl",
     "info",
     "ocspdump",
     "ocsprefresh",
-    "ocspserve",
-    "ocspsign",
     "scan",
 ];
 
