@@ -10,8 +10,6 @@ pub const NAMES: &[&str] = &[
     "info",
     "ocspdump",
     "ocsprefresh",
-    "ocspserve",
-    "ocspsign",
     "scan",
 ];
 
