@@ -789,6 +789,7 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
         .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
     let info = &csr.certification_request_info;
     verify_signature(
+        9300,
         &csr.signature_algorithm.algorithm.to_id_string(),
         &info.subject_pki,
         info.raw,
@@ -849,8 +850,10 @@ fn view(der: &[u8]) -> Result<ParsedCsr> {
     Ok(out)
 }
 
-/// Checks the request's self-signature with the algorithms Go's x509 accepts for CSRs.
-fn verify_signature(
+/// Checks a signature with the algorithms Go's x509 accepts for CSRs; a failure is
+/// Go's text under `code` (the OCSP signer checks certificates with it too).
+pub(crate) fn verify_signature(
+    code: u32,
     sig_alg: &str,
     spki: &x509_parser::x509::SubjectPublicKeyInfo,
     message: &[u8],
@@ -921,13 +924,13 @@ fn verify_signature(
     };
     let Some(alg) = alg else {
         return Err(Error::coded(
-            9300,
+            code,
             "x509: cannot verify signature: algorithm unimplemented",
         ));
     };
     sig::UnparsedPublicKey::new(alg, &spki.subject_public_key.data)
         .verify(message, signature)
-        .map_err(|_| Error::coded(9300, failure))
+        .map_err(|_| Error::coded(code, failure))
 }
 
 #[cfg(test)]

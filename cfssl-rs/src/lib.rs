@@ -24,6 +24,7 @@ pub mod hosts;
 pub mod initca;
 pub mod input;
 pub mod keys;
+pub mod ocsp;
 pub mod pemcrypt;
 pub mod pemfile;
 pub mod remote;

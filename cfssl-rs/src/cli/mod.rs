@@ -2,12 +2,15 @@
 //! (one file each), and the dispatch, usage and exit-status rules of spec §0.
 
 pub mod certinfo;
+pub mod crl;
 pub mod flags;
 pub mod gencert;
 pub mod gencrl;
 pub mod gencsr;
 pub mod genkey;
 pub mod info;
+pub mod ocspserve;
+pub mod ocspsign;
 pub mod print_defaults;
 pub mod renewca;
 pub mod revoke;
@@ -63,7 +66,7 @@ pub static FLAGS: &[Flag] = &[
     Flag::string("status", "good", "Status of the certificate: good, revoked, unknown"),
     Flag::string("reason", "0", "Reason code for revocation"),
     Flag::string("revoked-at", "now", "Date of revocation (YYYY-MM-DD)"),
-    Flag::duration("interval", "96h0m0s", "Interval between OCSP updates"),
+    Flag::duration("interval", "96h0m0s", "Interval between OCSP updates (default: 96h)"),
     Flag::bool("list", "false", "list possible scanners"),
     Flag::string("family", "", "scanner family regular expression"),
     Flag::string("scanner", "", "scanner regular expression"),
@@ -123,6 +126,7 @@ impl Context<'_> {
         SignRequest {
             profile: self.flags.get_str("profile").to_string(),
             label: self.flags.get_str("label").to_string(),
+            require_subject_or_san: true,
             ..SignRequest::default()
         }
     }
@@ -151,6 +155,9 @@ pub static COMMANDS: &[&Command] = &[
     &serve::COMMAND,
     &revoke::COMMAND,
     &info::COMMAND,
+    &crl::COMMAND,
+    &ocspsign::COMMAND,
+    &ocspserve::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a
@@ -235,6 +242,11 @@ pub fn main(args: &[String]) -> i32 {
         "" => None,
         path => match crate::config::load(path) {
             Ok(c) => Some(c),
+            // Where cfssl panics, our one line and its exit status.
+            Err(e @ Error::Abort(_)) => {
+                stderr(&format!("Failed to load config file: {e}\n"));
+                return e.exit_code();
+            }
             Err(e) => {
                 // cfssl prints this one without a trailing newline.
                 stderr(&format!("Failed to load config file: {e}"));

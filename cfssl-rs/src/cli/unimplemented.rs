@@ -7,11 +7,8 @@ use crate::error::Error;
 
 pub const NAMES: &[&str] = &[
     "bundle",
-    "crl",
     "ocspdump",
     "ocsprefresh",
-    "ocspserve",
-    "ocspsign",
     "scan",
 ];
 
