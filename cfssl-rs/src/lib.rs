@@ -10,6 +10,7 @@ pub mod output;
 
 pub use error::{Error, Result};
 pub mod asn1;
+pub mod bundler;
 pub mod ca;
 pub mod certinfo;
 pub mod config;
@@ -20,6 +21,8 @@ pub mod gobase64;
 pub mod hosts;
 pub mod input;
 pub mod keys;
+pub mod mkbundle;
 pub mod pemcrypt;
 pub mod pemfile;
 pub mod signer;
+pub mod ubiquity;

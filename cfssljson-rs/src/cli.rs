@@ -2,7 +2,7 @@
 
 use crate::split::{self, Failure, Output};
 use base64::Engine as _;
-use cfssl::cli::flags::{self, Flag, Outcome};
+use cfssl::cli::flags::{self, Flag};
 use cfssl::output::{self, OutFile};
 use std::io::Write as _;
 
@@ -25,30 +25,12 @@ const FLAGS: &[Flag] = &[
 pub fn run(args: &[String]) -> i32 {
     let program = args.first().map_or("cfssljson", String::as_str);
     let usage = || format!("Usage of {program}:\n{}", flags::go_print_defaults(FLAGS));
-    let parsed = match flags::parse(FLAGS, args.get(1..).unwrap_or_default()) {
-        Ok(Outcome::Parsed(p)) => p,
-        Ok(Outcome::Help) => {
-            eprint!("{}", usage());
-            return 0;
-        }
-        Err(e) => {
-            eprint!("{e}\n{}", usage());
-            return 2;
-        }
+    let parsed = match flags::parse_program(FLAGS, args.get(1..).unwrap_or_default(), usage) {
+        Ok(p) => p,
+        Err(status) => return status,
     };
     if parsed.get_bool("version") {
-        let text = cfssl::cli::version::text();
-        let mut stdout = std::io::stdout().lock();
-        return match stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("{}", cfssl::Error::io("write", "/dev/stdout", &e));
-                1
-            }
-        };
+        return cfssl::cli::print_stdout(&cfssl::cli::version::text());
     }
     // Go's flag rules leave anything after the basename as ignored extra positionals.
     let base = parsed.positionals().first().map_or("cert", String::as_str);

@@ -1,7 +1,9 @@
 //! The `cfssl` command line: one shared Go-style flag set, a registry of subcommands
 //! (one file each), and the dispatch, usage and exit-status rules of spec §0.
 
+pub mod bundle;
 pub mod certinfo;
+pub mod cfssl_certinfo;
 pub mod flags;
 pub mod gencert;
 pub mod gencrl;
@@ -135,6 +137,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &bundle::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a
@@ -166,6 +169,25 @@ fn top_level_usage() -> String {
     }
     out.push_str("Top-level flags:\n");
     out
+}
+
+/// Writes a command's output to stdout; a failed write is reported and is exit status 1.
+pub fn print_stdout(out: &str) -> i32 {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}",
+                Error::io("write", "/dev/stdout", &e)
+            );
+            1
+        }
+    }
 }
 
 /// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
@@ -233,17 +255,7 @@ pub fn main(args: &[String]) -> i32 {
         config,
     };
     match (cmd.run)(&ctx) {
-        Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout
-                .write_all(out.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
-                stderr(&format!("{}\n", Error::io("write", "/dev/stdout", &e)));
-                return 1;
-            }
-            0
-        }
+        Ok(out) => print_stdout(&out),
         Err(Error::Reported) => 1,
         Err(e) => {
             stderr(&format!("{e}\n"));

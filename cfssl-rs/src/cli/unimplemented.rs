@@ -6,7 +6,6 @@
 use crate::error::Error;
 
 pub const NAMES: &[&str] = &[
-    "bundle",
     "crl",
     "info",
     "ocspdump",
