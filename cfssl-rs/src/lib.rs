@@ -12,6 +12,7 @@ pub use error::{Error, Result};
 pub mod asn1;
 pub mod bundler;
 pub mod ca;
+pub mod certdb;
 pub mod certinfo;
 pub mod config;
 pub mod crl;

@@ -1118,14 +1118,15 @@ fn cfssljson_cases() -> Vec<Case> {
         )
         .err("Request failed")
         .err("boom"),
-        env("envelope-invalid-json", b"{").err("Request failed"),
+        env("envelope-invalid-json", b"{")
+            .err("Failed to parse input: unexpected end of JSON input"),
         env("envelope-result-array", br#"{"success":true,"result":[]}"#)
             .err("Failed to parse input"),
         env(
             "envelope-success-string",
             br#"{"success":"yes","result":{}}"#,
         )
-        .err("Request failed"),
+        .err("Failed to parse input: json: cannot unmarshal string into Go struct field Response.success of type bool"),
         env(
             "envelope-result-cert-number",
             br#"{"success":true,"result":{"cert":1}}"#,

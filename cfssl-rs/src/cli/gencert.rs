@@ -3,9 +3,8 @@
 //! a leaf signed by a CA (`-ca`/`-ca-key`, `-config`, `-profile`).
 
 use super::{Command, Context};
-use crate::ca;
 use crate::config::Profile;
-use crate::csr::{self, ParsedCsr, Request};
+use crate::csr::{self, Request};
 use crate::duration;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
@@ -13,7 +12,7 @@ use crate::input;
 use crate::keys::{self, PrivateKey};
 use crate::log;
 use crate::output::pem;
-use crate::signer::{self, Issuer, Template};
+use crate::signer;
 
 pub static COMMAND: Command = Command {
     name: "gencert",
@@ -79,25 +78,6 @@ pub fn read_request(positionals: &[String]) -> Result<Request> {
     }
 }
 
-/// Key generation and CSR encoding with cfssl's log lines (gencert step 3): the key,
-/// the CSR's DER and the signer's view of it.
-pub fn generate_key_and_csr(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
-    log::info("generate received request");
-    log::info("received CSR");
-    log::info(&format!(
-        "generating key: {}-{}",
-        req.key.algo, req.key.size
-    ));
-    log::debug(&format!(
-        "generate key from request: algo={}, size={}",
-        req.key.algo, req.key.size
-    ));
-    let key = keys::validate_request(&req.key.algo, req.key.size).and_then(keys::generate)?;
-    let (der, view) = csr::build(req, &key)?;
-    log::info("encoded CSR");
-    Ok((key, der, view))
-}
-
 fn log_failure<T>(r: Result<T>) -> Result<T> {
     r.map_err(|e| {
         log::error(&format!("failed to process request: {e}"));
@@ -138,7 +118,7 @@ pub fn new_ca(req: &Request) -> Result<String> {
         log::error(&format!("failed to process request: {e}"));
         return Err(e);
     }
-    let (key, csr_der, _) = log_failure(generate_key_and_csr(req))?;
+    let (key, csr_der, _) = log_failure(csr::generate(req))?;
     let cert = issue_ca(req, &profile, &key)?;
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
@@ -195,47 +175,23 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
             return Err(Error::Reported);
         }
     }
-    let (key, csr_der, view) = generate_key_and_csr(&req)?;
-    let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
-    let profile = ctx.signing_profile()?;
+    let (key, csr_der, _) = csr::generate(&req)?;
+    let csr_pem = pem("CERTIFICATE REQUEST", &csr_der);
     let request = signer::SignRequest {
-        csr: &view,
-        hosts: (!req.hosts.is_empty()).then_some(req.hosts.as_slice()),
-        subject: None,
-        crl_override: f.get_str("crl"),
+        request: csr_pem.clone().into_bytes(),
+        hosts: (!req.hosts.is_empty()).then(|| req.hosts.clone()),
+        crl_override: f.get_str("crl").to_string(),
+        ..ctx.sign_request()
     };
-    let t = signer::local_template(&profile, &ca_cert, &request, chrono::Utc::now())?;
-    let issuer = Issuer {
-        subject_der: &ca_cert.subject_der,
-        key_id: ca_cert.key_id.as_deref(),
-        key: &ca_key,
-    };
-    let cert = sign_logged(&t, Some(&issuer), &ca_key)?;
+    let cert = ctx.signer()?.sign(&request, chrono::Utc::now())?;
     if req.hosts.is_empty() {
         log::warning(HOSTS_WARNING);
     }
     Ok(string_map_line(&[
-        ("cert", &pem("CERTIFICATE", &cert)),
-        ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
+        ("cert", &cert),
+        ("csr", &csr_pem),
         ("key", &key.to_pem()?),
     ]))
-}
-
-/// The local signer's CA certificate and key, refused unless they belong together. An
-/// encrypted key is decrypted with `CFSSL_CA_PK_PASSWORD`, as cfssl's signer does.
-pub fn load_local_ca(ca_arg: &str, ca_key_arg: &str) -> Result<(ca::CaCert, PrivateKey)> {
-    if ca_key_arg.is_empty() {
-        return Err(Error::coded(2000, "Unknown private key error"));
-    }
-    let password = super::ca_key_password();
-    let (ca_cert, ca_key) = ca::load(ca_arg, ca_key_arg, password.as_deref())?;
-    if ca_key.spki_der() != ca_cert.spki_der {
-        return Err(Error::coded(
-            1000,
-            "x509: provided PrivateKey doesn't match parent's PublicKey",
-        ));
-    }
-    Ok((ca_cert, ca_key))
 }
 
 /// A self-signed CA certificate for the request's subject and hosts; like cfssl's
@@ -255,19 +211,5 @@ fn issue_ca(req: &Request, profile: &Profile, key: &PrivateKey) -> Result<Vec<u8
         sans,
         extra,
     )?;
-    sign_logged(&t, None, key)
-}
-
-/// Signs and logs the serial as cfssl does.
-pub fn sign_logged(
-    t: &Template,
-    issuer: Option<&Issuer>,
-    self_key: &PrivateKey,
-) -> Result<Vec<u8>> {
-    let der = signer::sign(t, issuer, self_key)?;
-    log::info(&format!(
-        "signed certificate with serial number {}",
-        signer::serial_decimal(&t.serial)
-    ));
-    Ok(der)
+    signer::sign_logged(&t, None, key)
 }

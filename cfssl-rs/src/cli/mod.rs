@@ -11,6 +11,7 @@ pub mod gencsr;
 pub mod genkey;
 pub mod print_defaults;
 pub mod renewca;
+pub mod revoke;
 pub mod selfsign;
 pub mod sign;
 pub mod unimplemented;
@@ -19,6 +20,7 @@ pub mod version;
 use crate::config::Config;
 use crate::error::Error;
 use crate::log;
+use crate::signer::{Local, SignRequest, Signer};
 use flags::{Flag, Outcome, Parsed};
 use std::io::Write;
 
@@ -103,16 +105,34 @@ impl Context<'_> {
         }
     }
 
-    /// The profile the local signer uses: `-profile` from the `-config` file (after
-    /// cfssl's broken-lint check), else cfssl's built-in default policy.
-    pub fn signing_profile(&self) -> Result<crate::config::Profile, Error> {
-        match &self.config {
-            Some(cfg) => {
-                let p = cfg.signing.profile(self.flags.get_str("profile"))?;
-                cfg.signing.check_lint(&p)?;
-                Ok(p)
-            }
-            None => Ok(crate::config::Profile::default_signing()),
+    /// The signer `gencert` and `sign` use: the CA of `-ca`/`-ca-key` under the
+    /// `-config` policy (cfssl's default policy without one).
+    pub fn signer(&self) -> Result<Box<dyn Signer>, Error> {
+        let policy = self
+            .config
+            .as_ref()
+            .map(|c| c.signing.clone())
+            .unwrap_or_default();
+        // cfssl opens the database before it reads the CA.
+        let db = crate::certdb::open_optional(self.flags.get_str("db-config"))?;
+        let password = ca_key_password();
+        Ok(Box::new(
+            Local::load(
+                self.flags.get_str("ca"),
+                self.flags.get_str("ca-key"),
+                password.as_deref(),
+                policy,
+            )?
+            .with_db(db),
+        ))
+    }
+
+    /// A sign request with the flags' `-profile` and `-label`.
+    pub fn sign_request(&self) -> SignRequest {
+        SignRequest {
+            profile: self.flags.get_str("profile").to_string(),
+            label: self.flags.get_str("label").to_string(),
+            ..SignRequest::default()
         }
     }
 }
@@ -138,6 +158,7 @@ pub static COMMANDS: &[&Command] = &[
     &sign::COMMAND,
     &gencrl::COMMAND,
     &bundle::COMMAND,
+    &revoke::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a

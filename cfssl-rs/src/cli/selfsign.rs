@@ -1,9 +1,9 @@
 //! `cfssl selfsign`: a new key, its CSR, and a certificate signed by that same key under
 //! selfsign's own rules (spec §4.7).
 
-use super::gencert::generate_key_and_csr;
 use super::{Command, Context};
 use crate::config::Profile;
+use crate::csr;
 use crate::csr::Request;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
@@ -65,7 +65,7 @@ fn run(ctx: &Context) -> Result<String> {
         }
     };
     let req = Request::parse(&input::read_file_or_stdin(path)?)?;
-    let (key, csr_der, parsed) = generate_key_and_csr(&req)?;
+    let (key, csr_der, parsed) = csr::generate(&req)?;
     let profile = match &ctx.config {
         Some(cfg) => cfg.signing.get(f.get_str("profile")).clone(),
         None => Profile::selfsign_default(),

@@ -12,7 +12,6 @@ pub const NAMES: &[&str] = &[
     "ocsprefresh",
     "ocspserve",
     "ocspsign",
-    "revoke",
     "scan",
     "serve",
 ];
