@@ -67,6 +67,12 @@ pub struct Profile {
     /// for a local profile.
     pub remote: String,
     pub remote_server: String,
+    /// `auth_key` and `prev_auth_key`: a request for this profile must carry a token
+    /// made with one of them (`authsign`).
+    pub auth: Option<crate::auth::Key>,
+    pub prev_auth: Option<crate::auth::Key>,
+    /// `auth_remote.auth_key`: the key this side signs its remote requests with.
+    pub remote_auth: Option<crate::auth::Key>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -302,6 +308,11 @@ impl Default for Signing {
 }
 
 impl Signing {
+    /// The default profile and every named one.
+    pub fn profiles_all(&self) -> impl Iterator<Item = &Profile> {
+        std::iter::once(&self.default).chain(self.profiles.iter().map(|(_, p)| p))
+    }
+
     fn named(&self, name: &str) -> Option<&Profile> {
         self.profiles
             .iter()
@@ -447,6 +458,9 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         lint_error_level: raw.lint_error_level,
         remote: String::new(),
         remote_server: String::new(),
+        auth: None,
+        prev_auth: None,
+        remote_auth: None,
     };
     let find_remote = |name: &str| match cfg.remotes.iter().rev().find(|(n, _)| n == name) {
         Some((_, addr)) if !addr.is_empty() => Ok(addr.clone()),
@@ -497,7 +511,8 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
             "failed to find auth_remote's auth_key in auth_keys section",
         ),
     ];
-    for (name, missing) in checks {
+    let mut keys: [Option<crate::auth::Key>; 3] = Default::default();
+    for (slot, (name, missing)) in keys.iter_mut().zip(checks) {
         if name.is_empty() {
             continue;
         }
@@ -507,10 +522,11 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         if key.kind != "standard" {
             return Err(invalid("unknown authentication type"));
         }
-        if !auth_key_decodes(&key.key) {
-            return Err(invalid("failed to create new standard auth provider"));
-        }
+        let key = crate::auth::Key::parse(&key.key)
+            .map_err(|_| invalid("failed to create new standard auth provider"))?;
+        *slot = Some(key);
     }
+    [p.auth, p.prev_auth, p.remote_auth] = keys;
 
     if !raw.name_whitelist.is_empty() {
         p.name_whitelist = Some(
@@ -541,20 +557,6 @@ const LINT_SOURCES: &[&str] = &[
     "Community",
     "ETSI_ESI",
 ];
-
-/// cfssl's `auth.New`: `env:VAR`, `file:path` (trimmed) or the literal, then hex.
-fn auth_key_decodes(key: &str) -> bool {
-    let text = match key.split_once(':') {
-        None => key.to_string(),
-        Some(("env", var)) => std::env::var(var).unwrap_or_default(),
-        Some(("file", path)) => match std::fs::read_to_string(path) {
-            Ok(s) => s.trim().to_string(),
-            Err(_) => return false,
-        },
-        Some(_) => return false,
-    };
-    text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())
-}
 
 /// cfssl's `validProfile`, the load-time step after every profile populated.
 fn valid_profile(raw: &RawProfile, p: &Profile, is_default: bool) -> bool {

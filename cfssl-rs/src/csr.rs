@@ -111,8 +111,21 @@ impl Request {
         Self::parse_as(data, Shape::Subject)
     }
 
+    /// [`Request::parse`] for a value already parsed (a request nested in an API body).
+    pub fn from_value(v: &Value) -> Result<Request> {
+        Self::from_value_as(v, Shape::CertificateRequest)
+    }
+
+    /// [`Request::parse_subject`] for a value already parsed (the API's `subject`).
+    pub fn subject_from_value(v: &Value) -> Result<Request> {
+        Self::from_value_as(v, Shape::Subject)
+    }
+
     fn parse_as(data: &[u8], shape: Shape) -> Result<Request> {
-        let v = gojson::parse(data).map_err(Error::plain)?;
+        Self::from_value_as(&gojson::parse(data).map_err(Error::plain)?, shape)
+    }
+
+    fn from_value_as(v: &Value, shape: Shape) -> Result<Request> {
         let mut te = TypeErrors::default();
         let mut req = Request {
             cn: String::new(),
@@ -129,8 +142,8 @@ impl Request {
             extensions: Vec::new(),
         };
         let Some(fields) = v.as_object() else {
-            if v != Value::Null {
-                te.record(&v, "", "", shape.go_type());
+            if *v != Value::Null {
+                te.record(v, "", "", shape.go_type());
             }
             te.into_result().map_err(Error::plain)?;
             return Ok(req);
@@ -667,10 +680,29 @@ pub fn build(req: &Request, key: &PrivateKey) -> Result<(Vec<u8>, ParsedCsr)> {
     Ok((der, view))
 }
 
+/// What cfssl says about a certificate issued without SANs.
+pub const NO_HOSTS_WARNING: &str =
+    "This certificate lacks a \"hosts\" field. This makes it unsuitable for
+websites. For more information see the Baseline Requirements for the Issuance and Management
+of Publicly-Trusted Certificates, v.1.1.6, from the CA/Browser Forum (https://cabforum.org);
+specifically, section 10.2.3 (\"Information Requirements\").";
+
 /// cfssl's key and CSR generator, with its log lines: a new key for the request's
 /// `key` section and the CSR it signs (DER), plus the signer's view of that CSR.
 pub fn generate(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
+    generate_validated(req, |_| Ok(()))
+}
+
+/// [`generate`] with a check of the request first (cfssl's generator `Validator`).
+pub fn generate_validated(
+    req: &Request,
+    validate: impl FnOnce(&Request) -> Result<()>,
+) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
     crate::log::info("generate received request");
+    if let Err(e) = validate(req) {
+        crate::log::warning(&format!("invalid request: {e}"));
+        return Err(e);
+    }
     crate::log::info("received CSR");
     crate::log::info(&format!(
         "generating key: {}-{}",

@@ -584,6 +584,58 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+impl Value {
+    /// Compact JSON as Go's encoder writes it (HTML-safe strings, numbers verbatim).
+    pub fn write_compact(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(n),
+            Value::String(s) => write_string(out, s),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_compact(out);
+                }
+                out.push(']');
+            }
+            Value::Object(fields) => {
+                out.push('{');
+                for (i, (k, item)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(out, k);
+                    out.push(':');
+                    item.write_compact(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// A JSON object with these fields, in this order.
+    pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+        Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    }
+
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    pub fn strings(items: &[String]) -> Value {
+        Value::Array(items.iter().cloned().map(Value::String).collect())
+    }
+}
+
 /// A compact JSON object of string values with sorted keys plus one newline: cfssl's
 /// result line (`{"cert":...,"csr":...,"key":...}`).
 pub fn string_map_line(pairs: &[(&str, &str)]) -> String {

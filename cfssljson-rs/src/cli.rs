@@ -2,9 +2,8 @@
 
 use crate::split::{self, Failure, Output};
 use base64::Engine as _;
-use cfssl::cli::flags::{self, Flag};
+use cfssl::cli::flags::{self, Flag, Outcome};
 use cfssl::output::{self, OutFile};
-use std::io::Write as _;
 
 const FLAGS: &[Flag] = &[
     Flag::bool(
@@ -25,12 +24,19 @@ const FLAGS: &[Flag] = &[
 pub fn run(args: &[String]) -> i32 {
     let program = args.first().map_or("cfssljson", String::as_str);
     let usage = || format!("Usage of {program}:\n{}", flags::go_print_defaults(FLAGS));
-    let parsed = match flags::parse_program(FLAGS, args.get(1..).unwrap_or_default(), usage) {
-        Ok(p) => p,
-        Err(status) => return status,
+    let parsed = match flags::parse(FLAGS, args.get(1..).unwrap_or_default()) {
+        Ok(Outcome::Parsed(p)) => p,
+        Ok(Outcome::Help) => {
+            output::write_stderr(&usage());
+            return 0;
+        }
+        Err(e) => {
+            output::write_stderr(&format!("{e}\n{}", usage()));
+            return 2;
+        }
     };
     if parsed.get_bool("version") {
-        return cfssl::cli::print_stdout(&cfssl::cli::version::text());
+        return print(cfssl::cli::version::text().as_bytes());
     }
     // Go's flag rules leave anything after the basename as ignored extra positionals.
     let base = parsed.positionals().first().map_or("cert", String::as_str);
@@ -38,7 +44,7 @@ pub fn run(args: &[String]) -> i32 {
         Ok(outs) if parsed.get_bool("stdout") => print_outputs(&outs),
         Ok(outs) => write_outputs(&outs),
         Err(failure) => {
-            eprint!("{failure}");
+            output::write_stderr(&failure.to_string());
             failure.exit_code()
         }
     }
@@ -51,9 +57,15 @@ fn split_input(source: &str, bare: bool, base: &str) -> Result<Vec<Output>, Fail
     split::outputs(&map, base)
 }
 
+/// The largest input cfssljson reads. gencert accepts a request of up to
+/// `MAX_INPUT` bytes and can print a certificate and a CSR that each carry every host
+/// of it: DER about as long as the JSON hosts, base64 (4/3) in 64-column lines whose
+/// newlines the JSON escapes, twice. Four times the request limit covers that.
+const MAX_JSON_INPUT: u64 = 4 * cfssl::input::MAX_INPUT;
+
 fn read_input(source: &str) -> cfssl::Result<Vec<u8>> {
-    // Bounded (16 MiB) and safe on a named pipe with no writer; `-` is stdin.
-    cfssl::input::read_file_or_stdin(source)
+    // `-` is stdin; a named pipe is waited for, as cfssl does.
+    cfssl::input::read_bounded(source, MAX_JSON_INPUT)
 }
 
 fn print_outputs(outs: &[Output]) -> i32 {
@@ -70,11 +82,14 @@ fn print_outputs(outs: &[Output]) -> i32 {
         }
         text.push(b'\n');
     }
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(&text).and_then(|()| stdout.flush()) {
+    print(&text)
+}
+
+fn print(bytes: &[u8]) -> i32 {
+    match output::write_stdout(bytes) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{}", cfssl::Error::io("write", "/dev/stdout", &e));
+            output::write_stderr(&format!("{e}\n"));
             1
         }
     }
@@ -92,7 +107,7 @@ fn write_outputs(outs: &[Output]) -> i32 {
     match output::write_files(&files) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{e}");
+            output::write_stderr(&format!("{e}\n"));
             1
         }
     }

@@ -46,9 +46,9 @@ fn run(ctx: &Context) -> Result<String> {
         return certinfo::certificate_request(&data);
     }
     if !f.get_str("domain").is_empty() {
-        return Err(Error::plain(
-            "certinfo -domain (fetching a certificate over TLS) is not supported yet by cfssl-rs",
-        ));
+        return Ok(certinfo::to_indented_json(&certinfo::domain(
+            f.get_str("domain"),
+        )?));
     }
     if !f.get_str("serial").is_empty() && !f.get_str("aki").is_empty() {
         if f.get_str("db-config").is_empty() {

@@ -53,7 +53,7 @@ pub fn main(args: &[String]) -> i32 {
     match (certinfo::COMMAND.run)(&ctx) {
         Ok(out) => super::print_stdout(&out),
         Err(e) => {
-            eprintln!("{e}");
+            crate::output::write_stderr(&format!("{e}\n"));
             1
         }
     }

@@ -423,11 +423,11 @@ pub fn parse_program(
     match parse(table, args) {
         Ok(Outcome::Parsed(p)) => Ok(p),
         Ok(Outcome::Help) => {
-            eprint!("{}", usage());
+            crate::output::write_stderr(&usage());
             Err(0)
         }
         Err(e) => {
-            eprint!("{e}\n{}", usage());
+            crate::output::write_stderr(&format!("{e}\n{}", usage()));
             Err(2)
         }
     }

@@ -13,6 +13,7 @@ pub mod print_defaults;
 pub mod renewca;
 pub mod revoke;
 pub mod selfsign;
+pub mod serve;
 pub mod sign;
 pub mod unimplemented;
 pub mod version;
@@ -22,7 +23,6 @@ use crate::error::Error;
 use crate::log;
 use crate::signer::{Local, SignRequest, Signer};
 use flags::{Flag, Outcome, Parsed};
-use std::io::Write;
 
 /// Every subcommand parses the same flag set, as cfssl does: any of these is accepted
 /// anywhere, even where it has no effect. Help only lists a command's own flags.
@@ -158,6 +158,7 @@ pub static COMMANDS: &[&Command] = &[
     &sign::COMMAND,
     &gencrl::COMMAND,
     &bundle::COMMAND,
+    &serve::COMMAND,
     &revoke::COMMAND,
 ];
 
@@ -194,18 +195,10 @@ fn top_level_usage() -> String {
 
 /// Writes a command's output to stdout; a failed write is reported and is exit status 1.
 pub fn print_stdout(out: &str) -> i32 {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    match crate::output::write_stdout(out.as_bytes()) {
         Ok(()) => 0,
         Err(e) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "{}",
-                Error::io("write", "/dev/stdout", &e)
-            );
+            crate::output::write_stderr(&format!("{e}\n"));
             1
         }
     }
@@ -213,9 +206,7 @@ pub fn print_stdout(out: &str) -> i32 {
 
 /// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
 pub fn main(args: &[String]) -> i32 {
-    let stderr = |s: &str| {
-        let _ = std::io::stderr().lock().write_all(s.as_bytes());
-    };
+    let stderr = crate::output::write_stderr;
     let Some(name) = args.first() else {
         stderr(&format!("No command is given.\n{}", top_level_usage()));
         return 1;

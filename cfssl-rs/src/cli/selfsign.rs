@@ -10,7 +10,6 @@ use crate::gojson::string_map_line;
 use crate::input;
 use crate::output::pem;
 use crate::signer;
-use std::io::Write;
 
 pub static COMMAND: Command = Command {
     name: "selfsign",
@@ -80,7 +79,7 @@ fn run(ctx: &Context) -> Result<String> {
         parsed.extensions,
     )?;
     let cert = signer::sign(&t, None, &key)?;
-    let _ = std::io::stderr().lock().write_all(WARNING.as_bytes());
+    crate::output::write_stderr(WARNING);
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
         ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),

@@ -13,7 +13,6 @@ pub const NAMES: &[&str] = &[
     "ocspserve",
     "ocspsign",
     "scan",
-    "serve",
 ];
 
 pub fn error(name: &str) -> Error {

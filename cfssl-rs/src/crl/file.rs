@@ -119,7 +119,7 @@ pub fn sign_serial_list(
 }
 
 /// `strconv.ParseInt(s, 0, 32)`: an optional sign, Go's base prefixes and underscores.
-fn parse_int32(s: &str) -> Result<i64> {
+pub fn parse_int32(s: &str) -> Result<i64> {
     let syntax = || {
         Error::plain(format!(
             "strconv.ParseInt: parsing {}: invalid syntax",

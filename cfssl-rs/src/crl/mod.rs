@@ -52,6 +52,8 @@ pub struct RevokedList {
     count: usize,
     /// The last revocation time and its encoding: entries mostly share one.
     last_time: Option<(DateTime<Utc>, Vec<u8>)>,
+    /// The entry's INTEGER, reused so that a push allocates nothing.
+    integer: Vec<u8>,
 }
 
 /// The `reasonCode` CRL entry extension (RFC 5280 §5.3.1).
@@ -75,16 +77,16 @@ impl RevokedList {
             self.last_time = Some((revoked_at, asn1::time(&revoked_at)));
         }
         let time = self.last_time.as_ref().map_or(&[][..], |(_, der)| der);
-        let mut integer = Vec::with_capacity(24);
-        serial.write_der(&mut integer);
+        self.integer.clear();
+        serial.write_der(&mut self.integer);
         let extensions = reason.map(|code| {
             let value = asn1::tlv(ENUMERATED, &asn1::int(i64::from(code))[2..]);
             asn1::seq(&[&asn1::seq(&[OID_REASON_CODE, &asn1::octet_string(&value)])])
         });
         let extensions = extensions.as_deref().unwrap_or_default();
-        let len = integer.len() + time.len() + extensions.len();
+        let len = self.integer.len() + time.len() + extensions.len();
         asn1::push_header(&mut self.der, asn1::SEQUENCE, len);
-        self.der.extend_from_slice(&integer);
+        self.der.extend_from_slice(&self.integer);
         self.der.extend_from_slice(time);
         self.der.extend_from_slice(extensions);
         self.count += 1;
