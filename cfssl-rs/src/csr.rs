@@ -788,15 +788,13 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
     let (_, csr) = X509CertificationRequest::from_der(der)
         .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
     let info = &csr.certification_request_info;
-    // Go checks a CSR's self-signature with SHA-1 still allowed.
-    crate::keys::check_signature(
+    verify_signature(
+        9300,
         &csr.signature_algorithm.algorithm.to_id_string(),
         &info.subject_pki,
         info.raw,
         &csr.signature_value.data,
-        true,
-    )
-    .map_err(|e| Error::coded(9300, e))?;
+    )?;
     view(der)
 }
 
@@ -850,6 +848,20 @@ fn view(der: &[u8]) -> Result<ParsedCsr> {
     }
     hosts::sort_go_order(&mut out.sans);
     Ok(out)
+}
+
+/// Checks a signature with the algorithms Go's x509 accepts for CSRs (SHA-1 still
+/// allowed); a failure is Go's text under `code` (the OCSP signer checks certificates
+/// with it too).
+pub(crate) fn verify_signature(
+    code: u32,
+    sig_alg: &str,
+    spki: &x509_parser::x509::SubjectPublicKeyInfo,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    crate::keys::check_signature(sig_alg, spki, message, signature, true)
+        .map_err(|e| Error::coded(code, e))
 }
 
 #[cfg(test)]

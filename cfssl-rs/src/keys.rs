@@ -223,6 +223,22 @@ impl PrivateKey {
             .map_err(|e| Error::coded(1000, format!("signing failed: {e}")))
     }
 
+    /// Signs as Go does where the hash follows the key type alone (`CreateCRL`,
+    /// x/crypto/ocsp): SHA-256 for every RSA key, the curve's hash for ECDSA.
+    /// Returns the signature's AlgorithmIdentifier DER and the signature.
+    pub fn sign_by_key_type(&self, message: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+        match self.key_type {
+            KeyType::Rsa { .. } => Ok((
+                asn1::seq(&[
+                    &asn1::oid("1.2.840.113549.1.1.11").unwrap_or_default(),
+                    &[asn1::NULL, 0],
+                ]),
+                self.sign_rsa_sha256(message)?,
+            )),
+            _ => Ok((self.signature_algorithm_der(), self.sign(message)?)),
+        }
+    }
+
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.pair
             .sign(message)

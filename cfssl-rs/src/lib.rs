@@ -26,6 +26,7 @@ pub mod initca;
 pub mod input;
 pub mod keys;
 pub mod mkbundle;
+pub mod ocsp;
 pub mod pemcrypt;
 pub mod pemfile;
 pub mod signer;

@@ -4,11 +4,14 @@
 pub mod bundle;
 pub mod certinfo;
 pub mod cfssl_certinfo;
+pub mod crl;
 pub mod flags;
 pub mod gencert;
 pub mod gencrl;
 pub mod gencsr;
 pub mod genkey;
+pub mod ocspserve;
+pub mod ocspsign;
 pub mod print_defaults;
 pub mod renewca;
 pub mod revoke;
@@ -63,7 +66,7 @@ pub static FLAGS: &[Flag] = &[
     Flag::string("status", "good", "Status of the certificate: good, revoked, unknown"),
     Flag::string("reason", "0", "Reason code for revocation"),
     Flag::string("revoked-at", "now", "Date of revocation (YYYY-MM-DD)"),
-    Flag::duration("interval", "96h0m0s", "Interval between OCSP updates"),
+    Flag::duration("interval", "96h0m0s", "Interval between OCSP updates (default: 96h)"),
     Flag::bool("list", "false", "list possible scanners"),
     Flag::string("family", "", "scanner family regular expression"),
     Flag::string("scanner", "", "scanner regular expression"),
@@ -160,6 +163,9 @@ pub static COMMANDS: &[&Command] = &[
     &bundle::COMMAND,
     &serve::COMMAND,
     &revoke::COMMAND,
+    &crl::COMMAND,
+    &ocspsign::COMMAND,
+    &ocspserve::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a

@@ -5,15 +5,7 @@
 
 use crate::error::Error;
 
-pub const NAMES: &[&str] = &[
-    "crl",
-    "info",
-    "ocspdump",
-    "ocsprefresh",
-    "ocspserve",
-    "ocspsign",
-    "scan",
-];
+pub const NAMES: &[&str] = &["info", "ocspdump", "ocsprefresh", "scan"];
 
 pub fn error(name: &str) -> Error {
     Error::plain(format!(
