@@ -135,6 +135,7 @@ impl Context<'_> {
         SignRequest {
             profile: self.flags.get_str("profile").to_string(),
             label: self.flags.get_str("label").to_string(),
+            require_subject_or_san: true,
             ..SignRequest::default()
         }
     }
@@ -261,6 +262,11 @@ pub fn main(args: &[String]) -> i32 {
         "" => None,
         path => match crate::config::load(path) {
             Ok(c) => Some(c),
+            // Where cfssl panics, our one line and its exit status.
+            Err(e @ Error::Abort(_)) => {
+                stderr(&format!("Failed to load config file: {e}\n"));
+                return e.exit_code();
+            }
             Err(e) => {
                 // cfssl prints this one without a trailing newline.
                 stderr(&format!("Failed to load config file: {e}"));
