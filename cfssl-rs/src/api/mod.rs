@@ -472,22 +472,48 @@ pub struct Tls {
     pub cn_regex: Option<(regex::Regex, String)>,
 }
 
-/// cfssl's `-tls-*` / `-mutual-tls-*` setup; `None` without `-tls-cert` and `-tls-key`.
-pub fn tls_from(opts: &ServeOptions) -> Result<Option<Tls>, Error> {
+/// The TLS set-up cfssl does before it logs "Now listening": the mutual TLS CA and
+/// the `-mutual-tls-cn` regex. `None` without `-tls-cert` and `-tls-key`.
+pub struct TlsPlan {
+    client_roots: Option<rustls::RootCertStore>,
+    cn_regex: Option<(regex::Regex, String)>,
+}
+
+pub fn tls_plan(opts: &ServeOptions) -> Result<Option<TlsPlan>, Error> {
     if opts.tls_cert.is_empty() || opts.tls_key.is_empty() {
         return Ok(None);
     }
-    let config = tls::server_config(
-        &opts.tls_cert,
-        &opts.tls_key,
-        &opts.mutual_tls_ca,
-        &opts.min_tls_version,
-    )?;
-    let cn_regex = match (opts.mutual_tls_ca.as_str(), opts.mutual_tls_cn.as_str()) {
-        ("", _) | (_, "") => None,
-        (_, re) => Some((tls::cn_regex(re)?, re.to_string())),
+    if opts.mutual_tls_ca.is_empty() {
+        return Ok(Some(TlsPlan {
+            client_roots: None,
+            cn_regex: None,
+        }));
+    }
+    let client_roots = Some(tls::client_roots(&opts.mutual_tls_ca)?);
+    let cn_regex = match opts.mutual_tls_cn.as_str() {
+        "" => None,
+        re => Some((tls::cn_regex(re)?, re.to_string())),
     };
-    Ok(Some(Tls { config, cn_regex }))
+    Ok(Some(TlsPlan {
+        client_roots,
+        cn_regex,
+    }))
+}
+
+impl TlsPlan {
+    /// The rest, as cfssl does it once listening: the certificate and key.
+    pub fn finish(self, opts: &ServeOptions) -> Result<Tls, Error> {
+        let config = tls::server_config(
+            &opts.tls_cert,
+            &opts.tls_key,
+            self.client_roots,
+            &opts.min_tls_version,
+        )?;
+        Ok(Tls {
+            config,
+            cn_regex: self.cn_regex,
+        })
+    }
 }
 
 /// Serves `router` on an already bound `listener` until `shutdown` completes, then lets

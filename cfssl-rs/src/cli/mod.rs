@@ -1,7 +1,9 @@
 //! The `cfssl` command line: one shared Go-style flag set, a registry of subcommands
 //! (one file each), and the dispatch, usage and exit-status rules of spec §0.
 
+pub mod bundle;
 pub mod certinfo;
+pub mod cfssl_certinfo;
 pub mod crl;
 pub mod flags;
 pub mod gencert;
@@ -159,6 +161,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &bundle::COMMAND,
     &serve::COMMAND,
     &revoke::COMMAND,
     &crl::COMMAND,
@@ -195,6 +198,17 @@ fn top_level_usage() -> String {
     }
     out.push_str("Top-level flags:\n");
     out
+}
+
+/// Writes a command's output to stdout; a failed write is reported and is exit status 1.
+pub fn print_stdout(out: &str) -> i32 {
+    match crate::output::write_stdout(out.as_bytes()) {
+        Ok(()) => 0,
+        Err(e) => {
+            crate::output::write_stderr(&format!("{e}\n"));
+            1
+        }
+    }
 }
 
 /// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
@@ -265,13 +279,7 @@ pub fn main(args: &[String]) -> i32 {
         config,
     };
     match (cmd.run)(&ctx) {
-        Ok(out) => match crate::output::write_stdout(out.as_bytes()) {
-            Ok(()) => 0,
-            Err(e) => {
-                stderr(&format!("{e}\n"));
-                1
-            }
-        },
+        Ok(out) => print_stdout(&out),
         Err(Error::Reported) => 1,
         Err(e) => {
             stderr(&format!("{e}\n"));

@@ -90,8 +90,8 @@ fn run(ctx: &Context) -> Result<String> {
     runtime.block_on(async {
         let app = Arc::new(App::build_with_db(&opts, db));
         let router = api::router(app, &opts.disable);
-        let tls = api::tls_from(&opts)?;
-        log::info(&match (&tls, opts.mutual_tls_ca.is_empty()) {
+        let plan = api::tls_plan(&opts)?;
+        log::info(&match (&plan, opts.mutual_tls_ca.is_empty()) {
             (None, _) => format!("Now listening on {addr}"),
             (Some(_), true) => format!("Now listening on https://{addr}"),
             (Some(_), false) => format!("Now listening with mutual TLS on https://{addr}"),
@@ -102,6 +102,7 @@ fn run(ctx: &Context) -> Result<String> {
                 crate::error::go_errno_text(&e)
             ))
         })?;
+        let tls = plan.map(|p| p.finish(&opts)).transpose()?;
         api::serve(listener, router, tls, shutdown_signal())
             .await
             .map_err(|e| Error::plain(e.to_string()))
