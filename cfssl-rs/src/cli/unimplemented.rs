@@ -5,13 +5,7 @@
 
 use crate::error::Error;
 
-pub const NAMES: &[&str] = &[
-    "bundle",
-    "info",
-    "ocspdump",
-    "ocsprefresh",
-    "scan",
-];
+pub const NAMES: &[&str] = &["bundle", "info", "scan"];
 
 pub fn error(name: &str) -> Error {
     Error::plain(format!(
