@@ -24,6 +24,9 @@ const VARIES: &str = "varies";
 pub struct Binaries {
     pub cfssl: PathBuf,
     pub cfssljson: PathBuf,
+    /// `$MULTIROOTCA` and `$MKBUNDLE` of the multirootca-* and mkbundle-* cases.
+    pub multirootca: PathBuf,
+    pub mkbundle: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +174,8 @@ pub fn run_case(case_dir: &Path, bins: &Binaries, timeout: Duration) -> std::io:
         .env("LC_ALL", "C")
         .env("CFSSL", &bins.cfssl)
         .env("CFSSLJSON", &bins.cfssljson)
+        .env("MULTIROOTCA", &bins.multirootca)
+        .env("MKBUNDLE", &bins.mkbundle)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

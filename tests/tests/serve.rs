@@ -470,3 +470,40 @@ fn tls_below_1_2_is_refused_at_start() {
         "{out}"
     );
 }
+
+#[test]
+fn unusable_tls_files_fail_with_go_texts_after_listening() {
+    let cases = [
+        (
+            "root-ca.pem",
+            "root-ca.pem",
+            "tls: found a certificate rather than a key in the PEM for the private key",
+        ),
+        (
+            "root-ca-key.pem",
+            "root-ca-key.pem",
+            "PEM inputs may have been switched",
+        ),
+        (
+            "nope.pem",
+            "root-ca-key.pem",
+            "open nope.pem: no such file or directory",
+        ),
+    ];
+    for (cert, key, want) in cases {
+        let mut cmd = clean_command(cfssl_bin());
+        cmd.current_dir(inputs()).args([
+            "serve",
+            "-port",
+            &free_ports(1)[0].to_string(),
+            "-tls-cert",
+            cert,
+            "-tls-key",
+            key,
+        ]);
+        let out = run_bounded(cmd, None, Duration::from_secs(30));
+        assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+        assert!(out.stderr.contains("Now listening on https://"), "{out}");
+        assert!(out.stderr.trim_end().ends_with(want), "{out}");
+    }
+}

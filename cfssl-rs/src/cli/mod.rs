@@ -1,7 +1,9 @@
 //! The `cfssl` command line: one shared Go-style flag set, a registry of subcommands
 //! (one file each), and the dispatch, usage and exit-status rules of spec §0.
 
+pub mod bundle;
 pub mod certinfo;
+pub mod cfssl_certinfo;
 pub mod crl;
 pub mod flags;
 pub mod gencert;
@@ -135,6 +137,7 @@ impl Context<'_> {
         SignRequest {
             profile: self.flags.get_str("profile").to_string(),
             label: self.flags.get_str("label").to_string(),
+            require_subject_or_san: true,
             ..SignRequest::default()
         }
     }
@@ -160,6 +163,7 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &bundle::COMMAND,
     &serve::COMMAND,
     &revoke::COMMAND,
     &crl::COMMAND,
@@ -198,6 +202,17 @@ fn top_level_usage() -> String {
     }
     out.push_str("Top-level flags:\n");
     out
+}
+
+/// Writes a command's output to stdout; a failed write is reported and is exit status 1.
+pub fn print_stdout(out: &str) -> i32 {
+    match crate::output::write_stdout(out.as_bytes()) {
+        Ok(()) => 0,
+        Err(e) => {
+            crate::output::write_stderr(&format!("{e}\n"));
+            1
+        }
+    }
 }
 
 /// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
@@ -251,6 +266,11 @@ pub fn main(args: &[String]) -> i32 {
         "" => None,
         path => match crate::config::load(path) {
             Ok(c) => Some(c),
+            // Where cfssl panics, our one line and its exit status.
+            Err(e @ Error::Abort(_)) => {
+                stderr(&format!("Failed to load config file: {e}\n"));
+                return e.exit_code();
+            }
             Err(e) => {
                 // cfssl prints this one without a trailing newline.
                 stderr(&format!("Failed to load config file: {e}"));
@@ -263,13 +283,7 @@ pub fn main(args: &[String]) -> i32 {
         config,
     };
     match (cmd.run)(&ctx) {
-        Ok(out) => match crate::output::write_stdout(out.as_bytes()) {
-            Ok(()) => 0,
-            Err(e) => {
-                stderr(&format!("{e}\n"));
-                1
-            }
-        },
+        Ok(out) => print_stdout(&out),
         Err(Error::Reported) => 1,
         Err(e) => {
             stderr(&format!("{e}\n"));
