@@ -12,6 +12,7 @@ pub use error::{Error, Result};
 pub mod asn1;
 pub mod ca;
 pub mod certinfo;
+pub mod check;
 pub mod config;
 pub mod crl;
 pub mod csr;
