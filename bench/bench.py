@@ -12,10 +12,13 @@ Environment:
   BENCH_ROUNDS                interleaved rounds (default 6)
   BENCH_RUNS                  runs per command per round (default 3)
   BENCH_OUT                   keep hyperfine JSON exports here (default: temp, removed)
+  BENCH_ONLY                  comma-separated row-name prefixes to run (`gencrl` runs
+                              gencrl-* and rss-gencrl-*); default: every row
 """
 
 import json
 import os
+import random
 import re
 import shutil
 import statistics
@@ -33,6 +36,8 @@ TARGETS = {
     "rss-initca-ecdsa384": 0.30,
     "rss-initca-rsa2048": 0.30,
     "rss-leaf-ecdsa384": 0.30,
+    "gencrl-1m": 0.30,
+    "rss-gencrl-1m": 0.30,
 }
 
 
@@ -52,6 +57,7 @@ REF = env_path("CFSSL_REF", which("cfssl"))
 REF_JSON = env_path("CFSSLJSON_REF", which("cfssljson"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+ONLY = [p for p in os.environ.get("BENCH_ONLY", "").split(",") if p]
 HYPERFINE = shutil.which("hyperfine")
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
@@ -89,6 +95,19 @@ def flow_copy(work, tag, algo, size):
         if name.endswith(".json") and name != "ca-config.json":
             with_key(os.path.join(cfg, name), os.path.join(cfg, name), algo, size)
     return dst
+
+
+def wanted(name):
+    bare = name[len("rss-"):] if name.startswith("rss-") else name
+    return not ONLY or any(n.startswith(p) for p in ONLY for n in (name, bare))
+
+
+def write_serials(path, count):
+    """A serial list of `count` random 20-byte serials (as cfssl issues them), one per line."""
+    rng = random.Random(count)
+    with open(path, "w") as f:
+        for _ in range(count):
+            f.write("%d\n" % rng.getrandbits(159))
 
 
 def check_tree(work, n_clients):
@@ -240,6 +259,8 @@ def main():
     rows = []   # (name, description, unit, ours list, ref list or None)
 
     def bench(name, desc, ours_cmd, ref_cmd, prepare=None, ref_prepare_ok=True):
+        if not wanted(name):
+            return
         if ref_cmd and not check(ref_cmd):
             ref_cmd = None
             desc += " (reference cannot)"
@@ -281,26 +302,43 @@ def main():
 
     # (f) cfssl check (ours only) of a 1,000-certificate tree: 3 members, 997 clients,
     # 2,997 client connections and 6 peer connections judged.
-    check_args = check_tree(work, 997)
-    argfile = os.path.join(work, "check-tree", "check.sh")
-    with open(argfile, "w") as f:
-        f.write("exec %s check %s >/dev/null\n" % (OURS, " ".join(check_args)))
-    bench("check-1000", "cfssl check, 3 members + 997 clients (1,000 certificates)",
-          "sh %s" % argfile, None)
+    if wanted("check-1000"):
+        check_args = check_tree(work, 997)
+        argfile = os.path.join(work, "check-tree", "check.sh")
+        with open(argfile, "w") as f:
+            f.write("exec %s check %s >/dev/null\n" % (OURS, " ".join(check_args)))
+        bench("check-1000", "cfssl check, 3 members + 997 clients (1,000 certificates)",
+              "sh %s" % argfile, None)
 
     # (g) peak RSS of one gencert.
     rss_runs = max(5, ROUNDS)
     print("  measuring peak RSS (%d runs each)" % rss_runs, flush=True)
+    def rss_row(name, desc, args):
+        if not wanted(name):
+            return
+        r = rss_pair([OURS] + args, [ref] + args if ref else None, work, rss_runs)
+        rows.append((name, desc, "MiB", [k / 1024 for k in r["ours"]],
+                     [k / 1024 for k in r["ref"]] if r["ref"] else None))
+
     for name, args in (
             ("rss-initca-ecdsa384", ["gencert", "-initca", inputs + "/ca-ecdsa384.json"]),
             ("rss-initca-rsa2048", ["gencert", "-initca", inputs + "/ca-rsa2048.json"]),
             ("rss-leaf-ecdsa384", ["gencert", "-ca", inputs + "/ca-ecdsa384.pem",
                                    "-ca-key", inputs + "/ca-ecdsa384-key.pem",
                                    "-config", ca_config, inputs + "/leaf-ecdsa384.json"])):
-        r = rss_pair([OURS] + args, [ref] + args if ref else None, work, rss_runs)
-        rows.append((name, "peak RSS, " + " ".join(args[:2]) + " " + name.split("-")[-1],
-                     "MiB", [k / 1024 for k in r["ours"]],
-                     [k / 1024 for k in r["ref"]] if r["ref"] else None))
+        rss_row(name, "peak RSS, " + " ".join(args[:2]) + " " + name.split("-")[-1], args)
+
+    # (g) gencrl with 10k, 100k and 1M serials (the CA-scale issue): time and peak RSS.
+    ca = os.path.join(inputs, "ca-rsa2048")
+    for tag, count in (("10k", 10000), ("100k", 100000), ("1m", 1000000)):
+        if not (wanted("gencrl-" + tag) or wanted("rss-gencrl-" + tag)):
+            continue
+        serials = os.path.join(inputs, "serials-%s.txt" % tag)
+        write_serials(serials, count)
+        args = "gencrl %s %s.pem %s-key.pem" % (serials, ca, ca)
+        bench("gencrl-" + tag, "gencrl, %d serials, RSA 2048 CA" % count,
+              "%s %s" % (OURS, args), "%s %s" % (ref, args) if ref else None)
+        rss_row("rss-gencrl-" + tag, "peak RSS, gencrl %d serials" % count, args.split())
 
     # Table.
     print()

@@ -35,18 +35,23 @@ pub fn time(t: &chrono::DateTime<chrono::Utc>) -> Vec<u8> {
 /// One TLV with a definite length.
 pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(content.len() + 6);
+    push_header(&mut out, tag, content.len());
+    out.extend_from_slice(content);
+    out
+}
+
+/// Appends the tag and definite length of a TLV whose `len` content bytes follow, for
+/// encoders that write large contents in place rather than wrapping a copy.
+pub fn push_header(out: &mut Vec<u8>, tag: u8, len: usize) {
     out.push(tag);
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
+    if len < 0x80 {
+        out.push(len as u8);
     } else {
-        let bytes = n.to_be_bytes();
+        let bytes = len.to_be_bytes();
         let skip = bytes.iter().take_while(|&&b| b == 0).count();
         out.push(0x80 | (bytes.len() - skip) as u8);
         out.extend_from_slice(&bytes[skip..]);
     }
-    out.extend_from_slice(content);
-    out
 }
 
 pub fn seq(parts: &[&[u8]]) -> Vec<u8> {

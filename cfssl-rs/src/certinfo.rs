@@ -359,7 +359,23 @@ fn rfc3339(t: &ASN1Time) -> String {
 /// `cfssl certinfo -cert`: the summary of the one certificate in `pem_data`, with cfssl's
 /// error codes for files that do not hold exactly one.
 pub fn certificate(pem_data: &[u8]) -> Result<String> {
-    let parsed = ca::parse_cert_pem(pem_data)?;
+    Ok(to_indented_json(&certificate_value(pem_data)?))
+}
+
+/// [`certificate`] as a JSON value (the `certinfo` endpoint's result).
+pub fn certificate_value(pem_data: &[u8]) -> Result<Value> {
+    der_value(&ca::parse_cert_pem(pem_data)?.der)
+}
+
+/// `certinfo -domain host[:port]` (default port 443): the first certificate the server
+/// sends, read over TLS without verifying it, as cfssl does.
+pub fn domain(domain: &str) -> Result<Value> {
+    der_value(&crate::tls::fetch_server_certificate(domain)?)
+}
+
+/// The certinfo view of one DER certificate.
+pub fn der_value(der: &[u8]) -> Result<Value> {
+    let parsed = ca::parse_cert_der(der)?;
     let (_, cert) = X509Certificate::from_der(&parsed.der)
         .map_err(|_| Error::coded(1003, "Failed to parse certificate"))?;
     let mut fields = vec![
@@ -410,7 +426,7 @@ pub fn certificate(pem_data: &[u8]) -> Result<String> {
         ("subject_key_id".into(), text(key_id_text(ski.as_deref()))),
         ("pem".into(), text(output::pem("CERTIFICATE", &parsed.der))),
     ]);
-    Ok(to_indented_json(&Value::Object(fields)))
+    Ok(Value::Object(fields))
 }
 
 /// `cfssl certinfo -csr`: the first PEM block of `pem_data` parsed as a CSR (its

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 
 use crate::duration::{self, HOUR, MINUTE};
-use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
+use crate::gojson::{self, go_equal_fold, join_path as join, TypeErrors, Value};
 use crate::Error;
 
 /// cfssl's PolicyError/InvalidPolicy: every load-time configuration error carries it.
@@ -45,6 +45,8 @@ pub struct Profile {
     pub ocsp_no_check: bool,
     /// Nanoseconds. 0 in a named profile means "the default profile's expiry".
     pub expiry: i64,
+    /// `expiry` as written in the config (what `info` reports).
+    pub expiry_string: String,
     /// Nanoseconds; 0 means 5 minutes at signing time.
     pub backdate: i64,
     /// Fixed validity bounds, already in UTC.
@@ -65,6 +67,12 @@ pub struct Profile {
     /// for a local profile.
     pub remote: String,
     pub remote_server: String,
+    /// `auth_key` and `prev_auth_key`: a request for this profile must carry a token
+    /// made with one of them (`authsign`).
+    pub auth: Option<crate::auth::Key>,
+    pub prev_auth: Option<crate::auth::Key>,
+    /// `auth_remote.auth_key`: the key this side signs its remote requests with.
+    pub remote_auth: Option<crate::auth::Key>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -162,6 +170,7 @@ impl Profile {
                 .map(String::from)
                 .to_vec(),
             expiry: 8760 * HOUR,
+            expiry_string: "8760h".into(),
             backdate: 5 * MINUTE,
             ..Profile::default()
         }
@@ -299,6 +308,11 @@ impl Default for Signing {
 }
 
 impl Signing {
+    /// The default profile and every named one.
+    pub fn profiles_all(&self) -> impl Iterator<Item = &Profile> {
+        std::iter::once(&self.default).chain(self.profiles.iter().map(|(_, p)| p))
+    }
+
     fn named(&self, name: &str) -> Option<&Profile> {
         self.profiles
             .iter()
@@ -431,6 +445,7 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         ca_constraint: raw.ca_constraint,
         ocsp_no_check: raw.ocsp_no_check,
         expiry: raw.expiry,
+        expiry_string: raw.expiry_string.clone(),
         backdate: raw.backdate,
         not_before: raw.not_before,
         not_after: raw.not_after,
@@ -443,6 +458,9 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         lint_error_level: raw.lint_error_level,
         remote: String::new(),
         remote_server: String::new(),
+        auth: None,
+        prev_auth: None,
+        remote_auth: None,
     };
     let find_remote = |name: &str| match cfg.remotes.iter().rev().find(|(n, _)| n == name) {
         Some((_, addr)) if !addr.is_empty() => Ok(addr.clone()),
@@ -493,7 +511,8 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
             "failed to find auth_remote's auth_key in auth_keys section",
         ),
     ];
-    for (name, missing) in checks {
+    let mut keys: [Option<crate::auth::Key>; 3] = Default::default();
+    for (slot, (name, missing)) in keys.iter_mut().zip(checks) {
         if name.is_empty() {
             continue;
         }
@@ -503,10 +522,11 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         if key.kind != "standard" {
             return Err(invalid("unknown authentication type"));
         }
-        if !auth_key_decodes(&key.key) {
-            return Err(invalid("failed to create new standard auth provider"));
-        }
+        let key = crate::auth::Key::parse(&key.key)
+            .map_err(|_| invalid("failed to create new standard auth provider"))?;
+        *slot = Some(key);
     }
+    [p.auth, p.prev_auth, p.remote_auth] = keys;
 
     if !raw.name_whitelist.is_empty() {
         p.name_whitelist = Some(
@@ -537,20 +557,6 @@ const LINT_SOURCES: &[&str] = &[
     "Community",
     "ETSI_ESI",
 ];
-
-/// cfssl's `auth.New`: `env:VAR`, `file:path` (trimmed) or the literal, then hex.
-fn auth_key_decodes(key: &str) -> bool {
-    let text = match key.split_once(':') {
-        None => key.to_string(),
-        Some(("env", var)) => std::env::var(var).unwrap_or_default(),
-        Some(("file", path)) => match std::fs::read_to_string(path) {
-            Ok(s) => s.trim().to_string(),
-            Err(_) => return false,
-        },
-        Some(_) => return false,
-    };
-    text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())
-}
 
 /// cfssl's `validProfile`, the load-time step after every profile populated.
 fn valid_profile(raw: &RawProfile, p: &Profile, is_default: bool) -> bool {
@@ -640,23 +646,17 @@ fn match_field(key: &str, fields: &[&'static str]) -> Option<&'static str> {
         .copied()
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
-/// Decodes each known key of object `v` in input order.
+/// Decodes each known key of object `v` (at `path`) in input order; `f` gets the Go
+/// field name, and the value's path as the input spells it (for Go's type errors).
 fn for_fields<'v>(
     v: &'v [(String, Value)],
+    path: &str,
     fields: &[&'static str],
-    mut f: impl FnMut(&'static str, &'v Value) -> Result<(), Fatal>,
+    mut f: impl FnMut(&'static str, String, &'v Value) -> Result<(), Fatal>,
 ) -> Result<(), Fatal> {
     for (key, value) in v {
         if let Some(name) = match_field(key, fields) {
-            f(name, value)?;
+            f(name, join(path, key), value)?;
         }
     }
     Ok(())
@@ -691,49 +691,52 @@ fn decode_config_fields(
 ) -> Result<(), Fatal> {
     for_fields(
         o,
+        "",
         &["signing", "ocsp", "auth_keys", "remotes"],
-        |name, v| {
+        |name, fp, v| {
             match (name, v) {
                 ("signing", Value::Null) => cfg.signing = None,
                 ("signing", Value::Object(o)) => {
                     let s = cfg.signing.get_or_insert_with(RawSigning::default);
-                    decode_signing(te, o, s)?;
+                    decode_signing(te, o, &fp, s)?;
                 }
-                ("signing", other) => te.record(other, "", name, "config.Signing"),
+                ("signing", other) => te.record(other, "", &fp, "config.Signing"),
                 // The OCSP responder settings don't matter to the CLI; only the shape does.
                 ("ocsp", Value::Null | Value::Object(_)) => {}
-                ("ocsp", other) => te.record(other, "", name, "config.Config"),
+                ("ocsp", other) => te.record(other, "", &fp, "config.Config"),
                 ("auth_keys", Value::Null) => cfg.auth_keys.clear(),
                 ("auth_keys", Value::Object(entries)) => {
                     for (k, entry) in entries {
-                        let path = join(name, k);
+                        let path = join(&fp, k);
                         let mut key = AuthKey::default();
                         match entry {
-                            Value::Object(o) => for_fields(o, &["type", "key"], |f, v| {
-                                let target = if f == "type" {
-                                    &mut key.kind
-                                } else {
-                                    &mut key.key
-                                };
-                                set_string(te, v, &join(&path, f), target);
-                                Ok(())
-                            })?,
+                            Value::Object(o) => {
+                                for_fields(o, &path, &["type", "key"], |f, fp, v| {
+                                    let target = if f == "type" {
+                                        &mut key.kind
+                                    } else {
+                                        &mut key.key
+                                    };
+                                    set_string(te, v, &fp, target);
+                                    Ok(())
+                                })?
+                            }
                             Value::Null => {}
                             other => te.record(other, "", &path, "config.AuthKey"),
                         }
                         map_insert(&mut cfg.auth_keys, k, key);
                     }
                 }
-                ("auth_keys", other) => te.record(other, "", name, "map[string]config.AuthKey"),
+                ("auth_keys", other) => te.record(other, "", &fp, "map[string]config.AuthKey"),
                 ("remotes", Value::Null) => cfg.remotes.clear(),
                 ("remotes", Value::Object(entries)) => {
                     for (k, entry) in entries {
                         let mut addr = String::new();
-                        set_string(te, entry, &join(name, k), &mut addr);
+                        set_string(te, entry, &join(&fp, k), &mut addr);
                         map_insert(&mut cfg.remotes, k, addr);
                     }
                 }
-                (_, other) => te.record(other, "", name, "map[string]string"),
+                (_, other) => te.record(other, "", &fp, "map[string]string"),
             }
             Ok(())
         },
@@ -743,10 +746,10 @@ fn decode_config_fields(
 fn decode_signing(
     te: &mut TypeErrors,
     o: &[(String, Value)],
+    path: &str,
     s: &mut RawSigning,
 ) -> Result<(), Fatal> {
-    for_fields(o, &["profiles", "default"], |name, v| {
-        let path = join("signing", name);
+    for_fields(o, path, &["profiles", "default"], |name, path, v| {
         match (name, v) {
             ("profiles", Value::Null) => s.profiles = None,
             ("profiles", Value::Object(entries)) => {
@@ -818,8 +821,7 @@ fn decode_profile(
     path: &str,
     p: &mut RawProfile,
 ) -> Result<(), Fatal> {
-    for_fields(o, PROFILE_FIELDS, |name, v| {
-        let fp = join(path, name);
+    for_fields(o, path, PROFILE_FIELDS, |name, fp, v| {
         match name {
             "usages" => set_strings(te, v, &fp, &mut p.usages),
             "issuer_urls" => match v {
@@ -837,9 +839,9 @@ fn decode_profile(
                     let c = &mut p.ca_constraint;
                     for_fields(
                         o,
+                        &fp,
                         &["is_ca", "max_path_len", "max_path_len_zero"],
-                        |f, v| {
-                            let fp = join(&fp, f);
+                        |f, fp, v| {
                             match f {
                                 "is_ca" => set_bool(te, v, &fp, &mut c.is_ca),
                                 "max_path_len_zero" => {
@@ -865,19 +867,19 @@ fn decode_profile(
             "copy_extensions" => set_bool(te, v, &fp, &mut p.copy_extensions),
             "prev_auth_key" => set_string(te, v, &fp, &mut p.prev_auth_key),
             "remote" => set_string(te, v, &fp, &mut p.remote),
-            "not_before" => decode_time(v, &mut p.not_before)?,
-            "not_after" => decode_time(v, &mut p.not_after)?,
+            "not_before" => decode_time(te, v, &fp, &mut p.not_before)?,
+            "not_after" => decode_time(te, v, &fp, &mut p.not_after)?,
             "name_whitelist" => set_string(te, v, &fp, &mut p.name_whitelist),
             "auth_remote" => match v {
                 Value::Object(o) => {
                     let r = &mut p.auth_remote;
-                    for_fields(o, &["remote", "auth_key"], |f, v| {
+                    for_fields(o, &fp, &["remote", "auth_key"], |f, fp, v| {
                         let target = if f == "remote" {
                             &mut r.remote
                         } else {
                             &mut r.auth_key
                         };
-                        set_string(te, v, &join(&fp, f), target);
+                        set_string(te, v, &fp, target);
                         Ok(())
                     })?
                 }
@@ -904,12 +906,13 @@ fn decode_profile(
                 Value::Null => p.policies.clear(),
                 Value::Array(items) => {
                     let mut out = Vec::with_capacity(items.len());
-                    for item in items {
+                    for (i, item) in items.iter().enumerate() {
                         let mut pol = CertificatePolicy::default();
+                        let ip = format!("{fp}.{i}");
                         match item {
-                            Value::Object(o) => decode_policy(te, o, &fp, &mut pol)?,
+                            Value::Object(o) => decode_policy(te, o, &ip, &mut pol)?,
                             Value::Null => {}
-                            other => te.record(other, "", &fp, "config.CertificatePolicy"),
+                            other => te.record(other, "", &ip, "config.CertificatePolicy"),
                         }
                         out.push(pol);
                     }
@@ -939,27 +942,27 @@ fn decode_policy(
     path: &str,
     pol: &mut CertificatePolicy,
 ) -> Result<(), Fatal> {
-    for_fields(o, &["ID", "Qualifiers"], |name, v| {
-        let fp = join(path, name);
+    for_fields(o, path, &["ID", "Qualifiers"], |name, fp, v| {
         match (name, v) {
             ("ID", v) => pol.id = decode_oid(v)?,
             (_, Value::Null) => pol.qualifiers.clear(),
             (_, Value::Array(items)) => {
                 pol.qualifiers = Vec::with_capacity(items.len());
-                for item in items {
+                for (i, item) in items.iter().enumerate() {
                     let mut q = PolicyQualifier::default();
+                    let ip = format!("{fp}.{i}");
                     match item {
-                        Value::Object(o) => for_fields(o, &["Type", "Value"], |f, v| {
+                        Value::Object(o) => for_fields(o, &ip, &["Type", "Value"], |f, fp, v| {
                             let target = if f == "Type" {
                                 &mut q.kind
                             } else {
                                 &mut q.value
                             };
-                            set_string(te, v, &join(&fp, f), target);
+                            set_string(te, v, &fp, target);
                             Ok(())
                         })?,
                         Value::Null => {}
-                        other => te.record(other, "", &fp, "config.CertificatePolicyQualifier"),
+                        other => te.record(other, "", &ip, "config.CertificatePolicyQualifier"),
                     }
                     pol.qualifiers.push(q);
                 }
@@ -986,7 +989,7 @@ fn decode_csr_whitelist(
         "EmailAddresses",
         "URIs",
     ];
-    for_fields(o, FIELDS, |name, v| {
+    for_fields(o, path, FIELDS, |name, fp, v| {
         let target = match name {
             "Subject" => &mut w.subject,
             "PublicKeyAlgorithm" => &mut w.public_key_algorithm,
@@ -997,7 +1000,7 @@ fn decode_csr_whitelist(
             "EmailAddresses" => &mut w.email_addresses,
             _ => &mut w.uris,
         };
-        set_bool(te, v, &join(path, name), target);
+        set_bool(te, v, &fp, target);
         Ok(())
     })
 }
@@ -1126,7 +1129,12 @@ fn go_quote(s: &str) -> String {
 }
 
 /// `time.Time.UnmarshalJSON`: `null` leaves the field unset, the zero time counts as unset.
-fn decode_time(v: &Value, target: &mut Option<DateTime<Utc>>) -> Result<(), Fatal> {
+fn decode_time(
+    te: &mut TypeErrors,
+    v: &Value,
+    path: &str,
+    target: &mut Option<DateTime<Utc>>,
+) -> Result<(), Fatal> {
     match v {
         Value::Null => Ok(()),
         Value::String(s) => {
@@ -1135,7 +1143,10 @@ fn decode_time(v: &Value, target: &mut Option<DateTime<Utc>>) -> Result<(), Fata
             *target = if Some(t) == zero { None } else { Some(t) };
             Ok(())
         }
-        _ => Err("Time.UnmarshalJSON: input is not a JSON string".into()),
+        other => {
+            te.record(other, "", path, "time.Time");
+            Ok(())
+        }
     }
 }
 
@@ -1734,7 +1745,10 @@ mod tests {
     #[test]
     fn time_errors() {
         let cases: &[(&str, &str)] = &[
-            ("1", "Time.UnmarshalJSON: input is not a JSON string"),
+            (
+                "1",
+                "json: cannot unmarshal number into Go struct field .signing.default.not_before of type time.Time",
+            ),
             (
                 r#""2024-01-01""#,
                 r#"parsing time \"2024-01-01\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"\" as \"T\""#,

@@ -3,7 +3,7 @@
 
 use crate::asn1;
 use crate::error::{Error, Result};
-use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
+use crate::gojson::{self, go_equal_fold, join_path, TypeErrors, Value};
 use crate::hosts;
 use crate::keys::PrivateKey;
 
@@ -72,12 +72,60 @@ pub struct Request {
     pub extensions: Vec<ExtensionRequest>,
 }
 
+/// The Go struct a request document is decoded into: cfssl reads gencert's request as
+/// a `csr.CertificateRequest`, and `sign`'s SUBJECT file as a `signer.Subject`, which
+/// has only `CN`, `names` and `SerialNumber` (other keys are ignored). Go's type errors
+/// name the struct, so the shape decides the wording too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    CertificateRequest,
+    Subject,
+}
+
+impl Shape {
+    fn root(self) -> &'static str {
+        match self {
+            Shape::CertificateRequest => "CertificateRequest",
+            Shape::Subject => "Subject",
+        }
+    }
+
+    fn go_type(self) -> &'static str {
+        match self {
+            Shape::CertificateRequest => "csr.CertificateRequest",
+            Shape::Subject => "signer.Subject",
+        }
+    }
+}
+
 impl Request {
     /// Decodes request JSON with Go's rules: keys match case-insensitively, the last
     /// duplicate wins, unknown keys are ignored, and the first type mismatch is reported
     /// in Go's words once the whole document has been read.
     pub fn parse(data: &[u8]) -> Result<Request> {
-        let v = gojson::parse(data).map_err(Error::plain)?;
+        Self::parse_as(data, Shape::CertificateRequest)
+    }
+
+    /// Decodes `sign`'s SUBJECT file: only the subject fields count.
+    pub fn parse_subject(data: &[u8]) -> Result<Request> {
+        Self::parse_as(data, Shape::Subject)
+    }
+
+    /// [`Request::parse`] for a value already parsed (a request nested in an API body).
+    pub fn from_value(v: &Value) -> Result<Request> {
+        Self::from_value_as(v, Shape::CertificateRequest)
+    }
+
+    /// [`Request::parse_subject`] for a value already parsed (the API's `subject`).
+    pub fn subject_from_value(v: &Value) -> Result<Request> {
+        Self::from_value_as(v, Shape::Subject)
+    }
+
+    fn parse_as(data: &[u8], shape: Shape) -> Result<Request> {
+        Self::from_value_as(&gojson::parse(data).map_err(Error::plain)?, shape)
+    }
+
+    fn from_value_as(v: &Value, shape: Shape) -> Result<Request> {
         let mut te = TypeErrors::default();
         let mut req = Request {
             cn: String::new(),
@@ -94,47 +142,54 @@ impl Request {
             extensions: Vec::new(),
         };
         let Some(fields) = v.as_object() else {
-            if v != Value::Null {
-                te.record(&v, "", "", "csr.CertificateRequest");
+            if *v != Value::Null {
+                te.record(v, "", "", shape.go_type());
             }
             te.into_result().map_err(Error::plain)?;
             return Ok(req);
         };
-        const ST: &str = "CertificateRequest";
+        let st = shape.root();
+        let full = shape == Shape::CertificateRequest;
         for (k, val) in fields {
             let is = |name: &str| go_equal_fold(k, name);
             if is("CN") {
-                if let Some(s) = te.string(val, ST, "CN") {
+                if let Some(s) = te.string(val, st, k) {
                     req.cn = s;
                 }
-            } else if is("hosts") {
-                req.hosts = te.strings(val, ST, "hosts").unwrap_or_default();
             } else if is("serialnumber") {
-                if let Some(s) = te.string(val, ST, "serialnumber") {
+                if let Some(s) = te.string(val, st, k) {
                     req.serial_number = s;
                 }
+            } else if is("names") {
+                req.names = decode_names(val, st, k, &mut te);
+            } else if !full {
+            } else if is("hosts") {
+                req.hosts = te.strings(val, st, k).unwrap_or_default();
             } else if is("crl_url") {
-                if let Some(s) = te.string(val, ST, "crl_url") {
+                if let Some(s) = te.string(val, st, k) {
                     req.crl_url = s;
                 }
             } else if is("delegation_enabled") {
-                if let Some(b) = te.bool(val, ST, "delegation_enabled") {
+                if let Some(b) = te.bool(val, st, k) {
                     req.delegation_enabled = b;
                 }
-            } else if is("names") {
-                req.names = decode_names(val, &mut te);
             } else if is("key") {
-                decode_key(val, &mut req.key, &mut te);
+                decode_key(val, k, &mut req.key, &mut te);
             } else if is("ca") {
                 match val {
                     Value::Null => {}
                     Value::Object(_) => {
-                        req.ca = Some(decode_ca(val, req.ca.take().unwrap_or_default(), &mut te))
+                        req.ca = Some(decode_ca(
+                            val,
+                            k,
+                            req.ca.take().unwrap_or_default(),
+                            &mut te,
+                        ))
                     }
-                    other => te.record(other, ST, "ca", "csr.CAConfig"),
+                    other => te.record(other, st, k, "csr.CAConfig"),
                 }
             } else if is("extensions") {
-                req.extensions = decode_extensions(val, &mut te);
+                req.extensions = decode_extensions(val, k, &mut te);
             }
         }
         te.into_result().map_err(Error::plain)?;
@@ -190,108 +245,113 @@ impl Request {
     }
 }
 
-fn decode_names(v: &Value, te: &mut TypeErrors) -> Vec<Name> {
-    const ST: &str = "Name";
+fn decode_names(v: &Value, st: &str, path: &str, te: &mut TypeErrors) -> Vec<Name> {
     let items = match v {
         Value::Array(items) => items,
         Value::Null => return Vec::new(),
         other => {
-            te.record(other, "CertificateRequest", "names", "[]csr.Name");
+            te.record(other, st, path, "[]csr.Name");
             return Vec::new();
         }
     };
     items
         .iter()
-        .map(|item| {
+        .enumerate()
+        .map(|(i, item)| {
             let mut n = Name::default();
+            let item_path = format!("{path}.{i}");
             match item {
                 Value::Object(fields) => {
                     for (k, val) in fields {
                         let is = |name: &str| go_equal_fold(k, name);
+                        let fp = join_path(&item_path, k);
                         let slot = if is("C") {
-                            Some((&mut n.c, "names.C"))
+                            Some(&mut n.c)
                         } else if is("ST") {
-                            Some((&mut n.st, "names.ST"))
+                            Some(&mut n.st)
                         } else if is("L") {
-                            Some((&mut n.l, "names.L"))
+                            Some(&mut n.l)
                         } else if is("O") {
-                            Some((&mut n.o, "names.O"))
+                            Some(&mut n.o)
                         } else if is("OU") {
-                            Some((&mut n.ou, "names.OU"))
+                            Some(&mut n.ou)
                         } else if is("E") {
-                            Some((&mut n.e, "names.E"))
+                            Some(&mut n.e)
                         } else {
                             None
                         };
-                        if let Some((slot, path)) = slot {
-                            if let Some(s) = te.string(val, ST, path) {
+                        if let Some(slot) = slot {
+                            if let Some(s) = te.string(val, st, &fp) {
                                 *slot = s;
                             }
                         } else if is("SerialNumber") {
-                            te.string(val, ST, "names.SerialNumber");
+                            te.string(val, st, &fp);
                         } else if is("OID") {
                             match val {
                                 Value::Object(pairs) => {
                                     for (oid, value) in pairs {
-                                        if let Some(s) = te.string(value, ST, "names.OID") {
+                                        let vp = join_path(&fp, oid);
+                                        if let Some(s) = te.string(value, st, &vp) {
                                             n.oid.retain(|(o, _)| o != oid);
                                             n.oid.push((oid.clone(), s));
                                         }
                                     }
                                 }
                                 Value::Null => {}
-                                other => te.record(other, ST, "names.OID", "map[string]string"),
+                                other => te.record(other, st, &fp, "map[string]string"),
                             }
                         }
                     }
                 }
                 Value::Null => {}
-                other => te.record(other, "CertificateRequest", "names", "csr.Name"),
+                other => te.record(other, st, &item_path, "csr.Name"),
             }
             n
         })
         .collect()
 }
 
-fn decode_key(v: &Value, key: &mut KeyRequest, te: &mut TypeErrors) {
-    const ST: &str = "KeyRequest";
+const ST: &str = "CertificateRequest";
+
+fn decode_key(v: &Value, path: &str, key: &mut KeyRequest, te: &mut TypeErrors) {
     match v {
         Value::Object(fields) => {
             for (k, val) in fields {
+                let fp = join_path(path, k);
                 if go_equal_fold(k, "algo") {
-                    if let Some(s) = te.string(val, ST, "key.algo") {
+                    if let Some(s) = te.string(val, ST, &fp) {
                         key.algo = s;
                     }
                 } else if go_equal_fold(k, "size") {
-                    if let Some(i) = te.int(val, ST, "key.size") {
+                    if let Some(i) = te.int(val, ST, &fp) {
                         key.size = i;
                     }
                 }
             }
         }
         Value::Null => {}
-        other => te.record(other, "CertificateRequest", "key", "csr.KeyRequest"),
+        other => te.record(other, ST, path, "csr.KeyRequest"),
     }
 }
 
-fn decode_ca(v: &Value, mut ca: CaConfig, te: &mut TypeErrors) -> CaConfig {
-    const ST: &str = "CAConfig";
+fn decode_ca(v: &Value, path: &str, mut ca: CaConfig, te: &mut TypeErrors) -> CaConfig {
     for (k, val) in v.as_object().unwrap_or(&[]) {
         let is = |name: &str| go_equal_fold(k, name);
+        let fp = join_path(path, k);
         if is("pathlen") {
-            if let Some(i) = te.int(val, ST, "ca.pathlen") {
+            if let Some(i) = te.int(val, ST, &fp) {
                 ca.pathlen = i;
             }
         } else if is("pathlenzero") {
-            if let Some(b) = te.bool(val, ST, "ca.pathlenzero") {
+            if let Some(b) = te.bool(val, ST, &fp) {
                 ca.pathlenzero = b;
             }
         } else if is("expiry") {
-            if let Some(s) = te.string(val, ST, "ca.expiry") {
+            if let Some(s) = te.string(val, ST, &fp) {
                 ca.expiry = s;
             }
         } else if is("backdate") {
-            if let Some(s) = te.string(val, ST, "ca.backdate") {
+            if let Some(s) = te.string(val, ST, &fp) {
                 ca.backdate = s;
             }
         }
@@ -299,54 +359,91 @@ fn decode_ca(v: &Value, mut ca: CaConfig, te: &mut TypeErrors) -> CaConfig {
     ca
 }
 
-fn decode_extensions(v: &Value, te: &mut TypeErrors) -> Vec<ExtensionRequest> {
-    const ST: &str = "Extension";
+fn decode_extensions(v: &Value, path: &str, te: &mut TypeErrors) -> Vec<ExtensionRequest> {
     let items = match v {
         Value::Array(items) => items,
         Value::Null => return Vec::new(),
         other => {
-            te.record(
-                other,
-                "CertificateRequest",
-                "extensions",
-                "[]pkix.Extension",
-            );
+            te.record(other, ST, path, "[]pkix.Extension");
             return Vec::new();
         }
     };
     let mut out = Vec::new();
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
+        let item_path = format!("{path}.{i}");
         let mut ext = ExtensionRequest {
             id: Vec::new(),
             critical: false,
             value: Vec::new(),
         };
+        match item {
+            Value::Object(_) | Value::Null => {}
+            other => te.record(other, ST, &item_path, "pkix.Extension"),
+        }
         for (k, val) in item.as_object().unwrap_or(&[]) {
+            let fp = join_path(&item_path, k);
             if go_equal_fold(k, "id") {
                 match val {
                     Value::Array(ids) => {
                         ext.id = ids
                             .iter()
-                            .filter_map(|i| te.int(i, ST, "extensions.Id"))
+                            .enumerate()
+                            .filter_map(|(j, id)| te.int(id, ST, &format!("{fp}.{j}")))
                             .collect()
                     }
                     Value::Null => {}
-                    other => te.record(other, ST, "extensions.Id", "asn1.ObjectIdentifier"),
+                    other => te.record(other, ST, &fp, "asn1.ObjectIdentifier"),
                 }
             } else if go_equal_fold(k, "critical") {
-                ext.critical = te.bool(val, ST, "extensions.Critical").unwrap_or(false);
+                ext.critical = te.bool(val, ST, &fp).unwrap_or(false);
             } else if go_equal_fold(k, "value") {
-                if let Some(s) = te.string(val, ST, "extensions.Value") {
-                    match crate::gobase64::decode(s.as_bytes()) {
-                        Ok(b) => ext.value = b,
-                        Err(at) => te.other(format!("illegal base64 data at input byte {at}")),
-                    }
+                if let Some(bytes) = decode_bytes(val, &fp, te) {
+                    ext.value = bytes;
                 }
             }
         }
         out.push(ext);
     }
     out
+}
+
+/// A Go `[]byte` field: base64 text, or (as Go also accepts) an array of byte values.
+fn decode_bytes(v: &Value, path: &str, te: &mut TypeErrors) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => match crate::gobase64::decode(s.as_bytes()) {
+            Ok(b) => Some(b),
+            Err(at) => {
+                let e = gojson::TypeError {
+                    value: "string".into(),
+                    struct_name: ST.into(),
+                    field: path.into(),
+                    go_type: "[]uint8".into(),
+                };
+                te.other(format!("{e}: illegal base64 data at input byte {at}"));
+                None
+            }
+        },
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let ip = format!("{path}.{i}");
+                match item {
+                    Value::Number(n) => match n.parse::<u8>() {
+                        Ok(b) => out.push(b),
+                        Err(_) => te.record_number(n, ST, &ip, "uint8"),
+                    },
+                    Value::Null => out.push(0),
+                    other => te.record(other, ST, &ip, "uint8"),
+                }
+            }
+            Some(out)
+        }
+        Value::Null => None,
+        other => {
+            te.record(other, ST, path, "[]uint8");
+            None
+        }
+    }
 }
 
 /// A distinguished name in the shape of Go's `pkix.Name`, which fixes the RDN order.
@@ -581,6 +678,45 @@ pub fn build(req: &Request, key: &PrivateKey) -> Result<(Vec<u8>, ParsedCsr)> {
     let der = encode(&req.subject()?.to_der(), key, &extensions)?;
     let view = view(&der)?;
     Ok((der, view))
+}
+
+/// What cfssl says about a certificate issued without SANs.
+pub const NO_HOSTS_WARNING: &str =
+    "This certificate lacks a \"hosts\" field. This makes it unsuitable for
+websites. For more information see the Baseline Requirements for the Issuance and Management
+of Publicly-Trusted Certificates, v.1.1.6, from the CA/Browser Forum (https://cabforum.org);
+specifically, section 10.2.3 (\"Information Requirements\").";
+
+/// cfssl's key and CSR generator, with its log lines: a new key for the request's
+/// `key` section and the CSR it signs (DER), plus the signer's view of that CSR.
+pub fn generate(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
+    generate_validated(req, |_| Ok(()))
+}
+
+/// [`generate`] with a check of the request first (cfssl's generator `Validator`).
+pub fn generate_validated(
+    req: &Request,
+    validate: impl FnOnce(&Request) -> Result<()>,
+) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
+    crate::log::info("generate received request");
+    if let Err(e) = validate(req) {
+        crate::log::warning(&format!("invalid request: {e}"));
+        return Err(e);
+    }
+    crate::log::info("received CSR");
+    crate::log::info(&format!(
+        "generating key: {}-{}",
+        req.key.algo, req.key.size
+    ));
+    crate::log::debug(&format!(
+        "generate key from request: algo={}, size={}",
+        req.key.algo, req.key.size
+    ));
+    let key = crate::keys::validate_request(&req.key.algo, req.key.size)
+        .and_then(crate::keys::generate)?;
+    let (der, view) = build(req, &key)?;
+    crate::log::info("encoded CSR");
+    Ok((key, der, view))
 }
 
 /// A signed PKCS#10 request (DER) for `subject` and `key` asking for `extensions`.
@@ -855,8 +991,43 @@ mod tests {
         let e = Request::parse(br#"{"key":{"size":"2048"}}"#).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "json: cannot unmarshal string into Go struct field KeyRequest.key.size of type int"
+            "json: cannot unmarshal string into Go struct field CertificateRequest.key.size of type int"
         );
+        let e = |j: &str| Request::parse(j.as_bytes()).unwrap_err().to_string();
+        assert_eq!(
+            e(r#"{"Names":[{"C":"a"},{"c":5}]}"#),
+            "json: cannot unmarshal number into Go struct field CertificateRequest.Names.1.c of type string"
+        );
+        assert_eq!(
+            e(r#"{"names":[{"OID":{"1.2.3":5}}]}"#),
+            "json: cannot unmarshal number into CertificateRequest.names.0.OID.1.2.3 of type string"
+        );
+        assert_eq!(
+            e(r#"{"extensions":[{"id":[1,"x"]}]}"#),
+            "json: cannot unmarshal string into CertificateRequest.extensions.0.id.1 of type int"
+        );
+        assert_eq!(
+            e(r#"{"extensions":[{"Value":"!!"}]}"#),
+            "json: cannot unmarshal string into Go struct field CertificateRequest.extensions.0.Value of type []uint8: illegal base64 data at input byte 0"
+        );
+        assert_eq!(
+            e(r#"{"ca":{"PathLen":"x"}}"#),
+            "json: cannot unmarshal string into Go struct field CertificateRequest.ca.PathLen of type int"
+        );
+        let s = |j: &str| {
+            Request::parse_subject(j.as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            s(r#"{"CN":5}"#),
+            "json: cannot unmarshal number into Go struct field Subject.CN of type string"
+        );
+        assert_eq!(
+            s("[1]"),
+            "json: cannot unmarshal array into Go value of type signer.Subject"
+        );
+        assert!(Request::parse_subject(br#"{"CN":"x","hosts":5,"key":1}"#).is_ok());
     }
 
     #[test]

@@ -79,6 +79,12 @@ pub fn go_equal_fold(a: &str, b: &str) -> bool {
 }
 
 /// A type mismatch, rendered as Go's `UnmarshalTypeError`.
+///
+/// `struct_name` is the type of the whole document (cfssl decodes into a pointer for
+/// its config, which has no name: `""`), and `field` is the path from the document's
+/// root to the value as the input spelled it: object keys verbatim, array positions as
+/// indices (`names.0.C`, `hosts.1`). Go says "Go struct field" unless the path ends in
+/// a number, which reads as an array element.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeError {
     pub value: String,
@@ -90,18 +96,32 @@ pub struct TypeError {
 impl std::fmt::Display for TypeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.field.is_empty() {
-            write!(
+            return write!(
                 f,
                 "json: cannot unmarshal {} into Go value of type {}",
                 self.value, self.go_type
-            )
-        } else {
-            write!(
-                f,
-                "json: cannot unmarshal {} into Go struct field {}.{} of type {}",
-                self.value, self.struct_name, self.field, self.go_type
-            )
+            );
         }
+        let last = self.field.rsplit('.').next().unwrap_or_default();
+        let place = if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()) {
+            ""
+        } else {
+            "Go struct field "
+        };
+        write!(
+            f,
+            "json: cannot unmarshal {} into {place}{}.{} of type {}",
+            self.value, self.struct_name, self.field, self.go_type
+        )
+    }
+}
+
+/// `path.key`: the path of a value inside the object at `path` (`""` is the root).
+pub fn join_path(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
     }
 }
 
@@ -113,6 +133,11 @@ pub struct TypeErrors(pub Option<String>);
 impl TypeErrors {
     pub fn record(&mut self, value: &Value, struct_name: &str, field: &str, go_type: &str) {
         self.record_text(value.go_kind(), struct_name, field, go_type);
+    }
+
+    /// A number that does not fit the numeric field: Go names the number.
+    pub fn record_number(&mut self, n: &str, struct_name: &str, field: &str, go_type: &str) {
+        self.record_text(format!("number {n}"), struct_name, field, go_type);
     }
 
     fn record_text(&mut self, value: String, struct_name: &str, field: &str, go_type: &str) {
@@ -168,7 +193,7 @@ impl TypeErrors {
             Value::Number(n) => match n.parse::<i64>() {
                 Ok(i) => Some(i),
                 Err(_) => {
-                    self.record_text(format!("number {n}"), st, field, "int");
+                    self.record_number(n, st, field, "int");
                     None
                 }
             },
@@ -180,17 +205,18 @@ impl TypeErrors {
         }
     }
 
-    /// A `[]string` field; a non-string element is reported against the same field.
+    /// A `[]string` field; a non-string element is reported at its index.
     pub fn strings(&mut self, v: &Value, st: &str, field: &str) -> Option<Vec<String>> {
         match v {
             Value::Array(items) => Some(
                 items
                     .iter()
-                    .filter_map(|item| match item {
+                    .enumerate()
+                    .filter_map(|(i, item)| match item {
                         Value::String(s) => Some(s.clone()),
                         Value::Null => Some(String::new()),
                         other => {
-                            self.record(other, st, field, "string");
+                            self.record(other, st, &format!("{field}.{i}"), "string");
                             None
                         }
                     })
@@ -558,6 +584,58 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+impl Value {
+    /// Compact JSON as Go's encoder writes it (HTML-safe strings, numbers verbatim).
+    pub fn write_compact(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(n),
+            Value::String(s) => write_string(out, s),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_compact(out);
+                }
+                out.push(']');
+            }
+            Value::Object(fields) => {
+                out.push('{');
+                for (i, (k, item)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_string(out, k);
+                    out.push(':');
+                    item.write_compact(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// A JSON object with these fields, in this order.
+    pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+        Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    }
+
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    pub fn strings(items: &[String]) -> Value {
+        Value::Array(items.iter().cloned().map(Value::String).collect())
+    }
+}
+
 /// A compact JSON object of string values with sorted keys plus one newline: cfssl's
 /// result line (`{"cert":...,"csr":...,"key":...}`).
 pub fn string_map_line(pairs: &[(&str, &str)]) -> String {
@@ -628,12 +706,32 @@ mod tests {
         assert_eq!(v.field("size"), Some(&Value::Number("2048.0".into())));
         let mut te = TypeErrors::default();
         assert_eq!(
-            te.int(v.field("size").unwrap(), "KeyRequest", "key.size"),
+            te.int(v.field("size").unwrap(), "CertificateRequest", "key.size"),
             None
         );
         assert_eq!(
             te.into_result().unwrap_err(),
-            "json: cannot unmarshal number 2048.0 into Go struct field KeyRequest.key.size of type int"
+            "json: cannot unmarshal number 2048.0 into Go struct field CertificateRequest.key.size of type int"
+        );
+    }
+
+    #[test]
+    fn paths_ending_in_an_index_are_not_struct_fields() {
+        let mut te = TypeErrors::default();
+        te.strings(
+            &parse(br#"["a",5]"#).unwrap(),
+            "CertificateRequest",
+            "hosts",
+        );
+        assert_eq!(
+            te.into_result().unwrap_err(),
+            "json: cannot unmarshal number into CertificateRequest.hosts.1 of type string"
+        );
+        let mut te = TypeErrors::default();
+        te.string(&Value::Bool(true), "", "remotes.a5");
+        assert_eq!(
+            te.into_result().unwrap_err(),
+            "json: cannot unmarshal bool into Go struct field .remotes.a5 of type string"
         );
     }
 

@@ -1,7 +1,6 @@
 //! cfssl's log lines on stderr: `YYYY/MM/DD HH:MM:SS [LEVEL] message`, local time,
 //! printed when the level is at least `-loglevel`.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,10 +34,7 @@ pub fn log(level: Level, message: &str) {
     };
     let stamp = chrono::Local::now().format("%Y/%m/%d %H:%M:%S");
     let newline = if message.ends_with('\n') { "" } else { "\n" };
-    let _ = write!(
-        std::io::stderr().lock(),
-        "{stamp} [{name}] {message}{newline}"
-    );
+    crate::output::write_stderr(&format!("{stamp} [{name}] {message}{newline}"));
 }
 
 pub fn debug(m: &str) {

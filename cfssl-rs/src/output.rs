@@ -26,6 +26,65 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// Writes all of `bytes` to stdout, or says why not: a closed stdout (`>&-`) or a full
+/// disk is an error here, where Go's `fmt.Print` and Rust's `print!` lose the output.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    if stdout_was_closed() {
+        return Err(Error::io(
+            "write",
+            "/dev/stdout",
+            &std::io::Error::from_raw_os_error(libc::EBADF),
+        ));
+    }
+    write_all_fd(rustix::stdio::stdout(), bytes).map_err(|e| Error::io("write", "/dev/stdout", &e))
+}
+
+/// Writes to stderr; there is nowhere left to report a failure.
+pub fn write_stderr(text: &str) {
+    let _ = write_all_fd(rustix::stdio::stderr(), text.as_bytes());
+}
+
+/// `write(2)` until done, waiting for readiness when the descriptor is non-blocking
+/// (inherited from a parent such as Node or asyncio; a plain write fails with EAGAIN
+/// once the pipe is full), as Go's poller does.
+fn write_all_fd(fd: std::os::fd::BorrowedFd<'_>, mut bytes: &[u8]) -> std::io::Result<()> {
+    use rustix::event::{poll, PollFd, PollFlags};
+    use rustix::io::Errno;
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => match poll(&mut [PollFd::new(&fd, PollFlags::OUT)], None) {
+                Ok(_) | Err(Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            },
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Rust's runtime reopens a closed standard descriptor on `/dev/null` before `main`
+/// runs, which turns `cfssl ... >&-` into `>/dev/null` and loses the certificate
+/// without a word. A constructor runs before that and remembers whether fd 1 was open.
+/// (No crate covers this; `ctor` would do the same with more machinery.)
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[used]
+#[link_section = ".init_array"]
+static PROBE_STDOUT: extern "C" fn() = probe_stdout;
+
+extern "C" fn probe_stdout() {
+    if rustix::io::fcntl_getfd(rustix::stdio::stdout()) == Err(rustix::io::Errno::BADF) {
+        STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn stdout_was_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// One file of a set written by [`write_files`].
 #[derive(Debug, Clone, Copy)]
 pub struct OutFile<'a> {
@@ -51,61 +110,187 @@ pub fn write_file(path: &str, contents: &[u8], mode: u32) -> Result<()> {
 /// Each file is first written in full to a fresh temporary file beside its target and
 /// synced; only when all are ready are they renamed over their targets. So a crash or a
 /// full disk never leaves a truncated certificate, a reader sees either the old or the
-/// new file, and a symlink planted at a target is replaced rather than followed. If a
-/// rename still fails, the targets this call created are removed again.
+/// new file, and a symlink planted at a target is replaced rather than followed.
+///
+/// The set is replaced as a whole: the previous files are kept (hard-linked aside)
+/// until every rename has succeeded, and if one fails the ones already replaced are
+/// put back, so a certificate never ends up beside the wrong key. SIGTERM, SIGINT and
+/// SIGHUP are held off while the set is replaced and act right after, when no
+/// temporary file (each may hold a private key) is left. Concurrent writers of the same
+/// directory take turns on a lock on it, and the first removes what a writer killed by
+/// SIGKILL left behind for the same targets. A failed sync of the directory, which
+/// would let the renames vanish in a crash, is an error.
 ///
 /// Modes: a private file (a `-key.pem` / `-key.enc` path, or a `mode` with no group or
 /// other bits) is created 0600 from its first byte, even when it replaces a looser file.
 /// Any other file that already exists keeps its mode, as cfssl's in-place rewrite does;
 /// a new one gets `mode` masked by the umask.
 pub fn write_files(files: &[OutFile]) -> Result<()> {
+    replace_set(files, |from, to| fs::rename(from, to))
+}
+
+/// [`write_files`] with the rename step given, so tests can make one fail.
+fn replace_set(
+    files: &[OutFile],
+    rename: impl Fn(&Path, &Path) -> std::io::Result<()>,
+) -> Result<()> {
+    let _signals = HeldSignals::hold();
+    let mut dirs: Vec<&Path> = files
+        .iter()
+        .map(|f| parent_dir(Path::new(f.path)))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    // Sorted, so that two writers never wait on each other's second directory.
+    let locks: Vec<Option<File>> = dirs.iter().map(|d| lock_dir(d)).collect();
+    for file in files {
+        remove_stale(Path::new(file.path));
+    }
     let mut staged: Vec<Staged> = Vec::with_capacity(files.len());
     for file in files {
         match stage(file) {
             Ok(s) => staged.push(s),
             Err(e) => {
                 for s in &staged {
-                    let _ = fs::remove_file(&s.temp);
+                    s.discard();
                 }
                 return Err(e);
             }
         }
     }
-    let mut created: Vec<&str> = Vec::new();
     for (i, s) in staged.iter().enumerate() {
-        if let Err(e) = fs::rename(&s.temp, s.target) {
-            for rest in &staged[i..] {
-                let _ = fs::remove_file(&rest.temp);
+        if let Err(e) = rename(&s.temp, Path::new(s.target)) {
+            // Put the previous set back: restore what was replaced, remove what was new.
+            for done in &staged[..i] {
+                match &done.backup {
+                    Some(old) => {
+                        let _ = fs::rename(old, done.target);
+                    }
+                    None if !done.existed => {
+                        let _ = fs::remove_file(done.target);
+                    }
+                    None => {}
+                }
             }
-            for path in created {
-                let _ = fs::remove_file(path);
+            for rest in &staged[i..] {
+                rest.discard();
             }
             // Go reports a failed write of the target as an `open` error on its name.
             return Err(Error::io("open", s.target, &e));
         }
-        if !s.existed {
-            created.push(s.target);
+    }
+    for s in &staged {
+        if let Some(old) = &s.backup {
+            let _ = fs::remove_file(old);
         }
     }
     // The renames must reach the disk for the new files to survive a crash; one sync
     // per directory covers every rename in it.
-    let mut dirs: Vec<&Path> = staged
-        .iter()
-        .map(|s| parent_dir(Path::new(s.target)))
-        .collect();
-    dirs.dedup();
-    for dir in dirs {
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+    for (dir, lock) in dirs.iter().zip(&locks) {
+        if let Some(handle) = lock {
+            sync_dir(handle, dir, File::sync_all)?;
         }
     }
     Ok(())
+}
+
+/// Syncs a directory after renames in it; a failure means they may not survive a crash.
+fn sync_dir(handle: &File, dir: &Path, sync: impl Fn(&File) -> std::io::Result<()>) -> Result<()> {
+    sync(handle).map_err(|e| Error::io("sync", &dir.to_string_lossy(), &e))
+}
+
+/// Opens `dir` and takes an exclusive lock on it, waiting for other writers. `None`
+/// when the directory cannot be opened for reading (a `-wx` directory): then there is
+/// neither a lock nor a directory sync, as before this existed.
+fn lock_dir(dir: &Path) -> Option<File> {
+    let handle = File::open(dir).ok()?;
+    loop {
+        match rustix::fs::flock(&handle, rustix::fs::FlockOperation::LockExclusive) {
+            Err(rustix::io::Errno::INTR) => {}
+            _ => return Some(handle),
+        }
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP blocked for the life of the value; on drop the thread's
+/// previous mask comes back and a pending signal takes its default effect then.
+struct HeldSignals(Option<libc::sigset_t>);
+
+impl HeldSignals {
+    fn hold() -> Self {
+        // SAFETY: `sigset_t` is plain data that `sigemptyset` initializes, and
+        // `pthread_sigmask` only reads `set` and writes `old`, both valid here. The
+        // signal API has no safe wrapper in the crates we use (rustix keeps it to its
+        // runtime feature, unsafe too).
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+                libc::sigaddset(&mut set, sig);
+            }
+            let ok = libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old) == 0;
+            HeldSignals(ok.then_some(old))
+        }
+    }
+}
+
+impl Drop for HeldSignals {
+    fn drop(&mut self) {
+        if let Some(old) = &self.0 {
+            // SAFETY: restores the mask saved by `hold`.
+            unsafe {
+                libc::pthread_sigmask(libc::SIG_SETMASK, old, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+/// The prefix of every temporary and backup name for `target`: fixed length (so any
+/// name that fits the filesystem still works), and the same for every run, so that
+/// what a killed run left behind can be found.
+fn temp_prefix(target: &Path) -> String {
+    use sha2::Digest as _;
+    let name = target
+        .file_name()
+        .map(|n| n.as_encoded_bytes())
+        .unwrap_or_default();
+    let digest = sha2::Sha256::digest(name);
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!(".cfssl-{hex}-")
+}
+
+/// Removes temporaries and backups of `target` left by a run killed with SIGKILL; only
+/// called with the directory locked, so no live writer owns them.
+fn remove_stale(target: &Path) {
+    let prefix = temp_prefix(target);
+    let Ok(entries) = fs::read_dir(parent_dir(target)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && (name.ends_with(".tmp") || name.ends_with(".old")) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 struct Staged<'a> {
     temp: PathBuf,
     target: &'a str,
     existed: bool,
+    /// A hard link to the file being replaced, to put it back if the set fails.
+    backup: Option<PathBuf>,
+}
+
+impl Staged<'_> {
+    fn discard(&self) {
+        let _ = fs::remove_file(&self.temp);
+        if let Some(old) = &self.backup {
+            let _ = fs::remove_file(old);
+        }
+    }
 }
 
 fn is_private(file: &OutFile) -> bool {
@@ -156,17 +341,23 @@ fn stage<'a>(file: &OutFile<'a>) -> Result<Staged<'a>> {
             .sync_data()
             .map_err(|e| Error::io("sync", file.path, &e))
     };
-    match fill(&mut handle) {
-        Ok(()) => Ok(Staged {
-            temp,
-            target: file.path,
-            existed,
-        }),
-        Err(e) => {
-            let _ = fs::remove_file(&temp);
-            Err(e)
-        }
+    if let Err(e) = fill(&mut handle) {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
     }
+    let backup = if existed {
+        let old = temp.with_extension("old");
+        // A filesystem without hard links loses only the restore-on-failure.
+        fs::hard_link(target, &old).is_ok().then_some(old)
+    } else {
+        None
+    };
+    Ok(Staged {
+        temp,
+        target: file.path,
+        existed,
+        backup,
+    })
 }
 
 /// A new file beside `target`, created exclusively so that nothing planted under the
@@ -175,18 +366,11 @@ fn create_temp(target: &Path, mode: u32) -> std::io::Result<(PathBuf, File)> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = parent_dir(target);
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let prefix = temp_prefix(target);
     let mut attempt = 0;
     loop {
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
         let temp = dir.join(format!(
-            ".{name}.{}.{}.{nonce}.tmp",
+            "{prefix}{}-{}.tmp",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
@@ -313,6 +497,88 @@ mod tests {
             write_file(path, b"x", 0o644).unwrap_err().to_string(),
             format!("open {path}: is a directory")
         );
+    }
+
+    fn out<'a>(path: &'a Path, contents: &'a [u8]) -> OutFile<'a> {
+        OutFile {
+            path: path.to_str().unwrap(),
+            contents,
+            mode: 0o644,
+        }
+    }
+
+    #[test]
+    fn a_rename_failing_midway_puts_the_previous_set_back() {
+        let dir = scratch("restore");
+        let (cert, key, csr) = (dir.join("s.pem"), dir.join("s-key.pem"), dir.join("s.csr"));
+        fs::write(&cert, "old cert").unwrap();
+        fs::write(&key, "old key").unwrap();
+        let calls = std::cell::Cell::new(0);
+        let err = replace_set(
+            &[
+                out(&cert, b"new cert"),
+                out(&key, b"new key"),
+                out(&csr, b"new csr"),
+            ],
+            |from, to| {
+                calls.set(calls.get() + 1);
+                match calls.get() {
+                    3 => Err(std::io::Error::from_raw_os_error(libc::EIO)),
+                    _ => fs::rename(from, to),
+                }
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().ends_with("s.csr: input/output error"),
+            "{err}"
+        );
+        assert_eq!(fs::read(&cert).unwrap(), b"old cert");
+        assert_eq!(fs::read(&key).unwrap(), b"old key");
+        assert_eq!(
+            entries(&dir),
+            ["s-key.pem", "s.pem"],
+            "no temporaries, no new file"
+        );
+    }
+
+    #[test]
+    fn any_name_that_fits_the_filesystem_works() {
+        let dir = scratch("long");
+        let name = format!("{}.pem", "n".repeat(251));
+        let path = dir.join(&name);
+        write_file(path.to_str().unwrap(), b"x", 0o644).unwrap();
+        write_file(path.to_str().unwrap(), b"y", 0o644).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"y");
+        assert_eq!(entries(&dir), [name]);
+    }
+
+    #[test]
+    fn leftovers_of_a_killed_run_are_removed() {
+        let dir = scratch("stale");
+        let cert = dir.join("k.pem");
+        let prefix = temp_prefix(&cert);
+        for leftover in [format!("{prefix}1-0.tmp"), format!("{prefix}1-1.old")] {
+            fs::write(dir.join(leftover), "PRIVATE KEY").unwrap();
+        }
+        fs::write(dir.join(".unrelated.tmp"), "keep").unwrap();
+        write_file(cert.to_str().unwrap(), b"C", 0o644).unwrap();
+        assert_eq!(entries(&dir), [".unrelated.tmp", "k.pem"]);
+    }
+
+    #[test]
+    fn a_failed_directory_sync_is_an_error() {
+        let dir = scratch("sync");
+        let handle = File::open(&dir).unwrap();
+        let err = sync_dir(&handle, &dir, |_| {
+            Err(std::io::Error::from_raw_os_error(libc::EIO))
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("sync {}: input/output error", dir.display())
+        );
+        assert!(sync_dir(&handle, &dir, File::sync_all).is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::asn1;
 use crate::ca::CaCert;
-use crate::config::{CertificatePolicy, CsrWhitelist, Profile};
+use crate::config::{CertificatePolicy, CsrWhitelist, Profile, Signing};
 use crate::csr::{ParsedCsr, RawExtension, Request, Subject};
 use crate::error::{Error, Result};
 use crate::hosts::{self, San};
@@ -12,6 +12,9 @@ use crate::keys::PrivateKey;
 use crate::log;
 use chrono::{DateTime, Utc};
 use sha1::{Digest, Sha1};
+
+mod local;
+pub use local::Local;
 
 const OID_KEY_USAGE: &str = "2.5.29.15";
 const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
@@ -62,15 +65,52 @@ pub struct Issuer<'a> {
     pub key: &'a PrivateKey,
 }
 
-/// What cfssl's local signer is asked to sign: a CSR plus the caller's overrides.
-pub struct SignRequest<'a> {
-    pub csr: &'a ParsedCsr,
-    /// Replaces the CSR's SANs (`sign -hostname`, or gencert's hosts).
-    pub hosts: Option<&'a [String]>,
+/// What a signer is asked to sign (cfssl's `signer.SignRequest`): a PEM CSR plus the
+/// caller's overrides and choice of profile.
+#[derive(Debug, Clone, Default)]
+pub struct SignRequest {
+    /// The PEM CSR (`certificate_request`).
+    pub request: Vec<u8>,
+    /// Replaces the CSR's SANs (`sign -hostname`, gencert's hosts, the API's `hosts`);
+    /// `Some(empty)` removes them.
+    pub hosts: Option<Vec<String>>,
     /// `sign`'s SUBJECT file: its CN, per-type lists and serial number win.
-    pub subject: Option<&'a Request>,
+    pub subject: Option<Request>,
+    /// The profile name; empty or unknown means the default.
+    pub profile: String,
+    /// Which CA a multi-root signer uses; a single local CA ignores it.
+    pub label: String,
     /// `-crl`: replaces the profile's CRL distribution point.
-    pub crl_override: &'a str,
+    pub crl_override: String,
+}
+
+/// What `info` asks for (cfssl's `info.Req`).
+#[derive(Debug, Clone, Default)]
+pub struct InfoRequest {
+    pub label: String,
+    pub profile: String,
+}
+
+/// What `info` answers (cfssl's `info.Resp`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Info {
+    /// The CA certificate, PEM without the trailing newline.
+    pub certificate: String,
+    pub usages: Vec<String>,
+    pub expiry: String,
+}
+
+/// A certificate issuer the commands and the server can use without knowing where the
+/// key is: the local CA ([`Local`]) or a remote cfssl server. Shared by every request
+/// thread of the server, so it takes `&self` and is `Send + Sync`.
+pub trait Signer: Send + Sync {
+    /// Signs `req` and returns the certificate as PEM. `now` is when a local signer
+    /// issues it; a remote one uses its own clock.
+    fn sign(&self, req: &SignRequest, now: DateTime<Utc>) -> Result<String>;
+    /// The CA certificate and the usages and expiry of the requested profile.
+    fn info(&self, req: &InfoRequest) -> Result<Info>;
+    /// The signing policy: the server picks profiles and authentication from it.
+    fn policy(&self) -> &Signing;
 }
 
 /// cfssl's local signer up to the signature (spec §4): the CA-request checks, the
@@ -80,10 +120,10 @@ pub struct SignRequest<'a> {
 pub fn local_template(
     profile: &Profile,
     ca: &CaCert,
+    csr: &ParsedCsr,
     req: &SignRequest,
     now: DateTime<Utc>,
 ) -> Result<Template> {
-    let csr = req.csr;
     check_ca_request(csr, profile, ca.is_ca, ca.max_path_len)?;
     let allowed = profile.csr_whitelist.as_ref();
     let allow = |field: fn(&CsrWhitelist) -> bool| allowed.is_none_or(field);
@@ -103,10 +143,10 @@ pub fn local_template(
         })
         .cloned()
         .collect();
-    if let Some(hosts) = req.hosts {
+    if let Some(hosts) = &req.hosts {
         sans = hosts::sans_in_go_order(hosts);
     }
-    if let Some(r) = req.subject {
+    if let Some(r) = &req.subject {
         subject = subject.overridden_by(r);
     }
     check_request(profile, &subject.cn, &sans)?;
@@ -132,7 +172,7 @@ pub fn local_template(
         extra,
     )?;
     if !req.crl_override.is_empty() {
-        t.crl_url = req.crl_override.to_string();
+        t.crl_url = req.crl_override.clone();
     }
     Ok(t)
 }
@@ -462,6 +502,20 @@ fn extensions(t: &Template, issuer: &Issuer, self_signed: bool) -> Result<Vec<u8
             .map(|e| asn1::extension(&e.oid_der, e.critical, &e.value)),
     );
     Ok(out.concat())
+}
+
+/// [`sign`], then the log line with the serial that cfssl writes for every certificate.
+pub fn sign_logged(
+    t: &Template,
+    issuer: Option<&Issuer>,
+    self_key: &PrivateKey,
+) -> Result<Vec<u8>> {
+    let der = sign(t, issuer, self_key)?;
+    log::info(&format!(
+        "signed certificate with serial number {}",
+        serial_decimal(&t.serial)
+    ));
+    Ok(der)
 }
 
 /// Builds and signs a certificate. `issuer: None` makes it self-signed with `self_key`.

@@ -4,7 +4,6 @@ use crate::split::{self, Failure, Output};
 use base64::Engine as _;
 use cfssl::cli::flags::{self, Flag, Outcome};
 use cfssl::output::{self, OutFile};
-use std::io::Write as _;
 
 const FLAGS: &[Flag] = &[
     Flag::bool(
@@ -28,27 +27,16 @@ pub fn run(args: &[String]) -> i32 {
     let parsed = match flags::parse(FLAGS, args.get(1..).unwrap_or_default()) {
         Ok(Outcome::Parsed(p)) => p,
         Ok(Outcome::Help) => {
-            eprint!("{}", usage());
+            output::write_stderr(&usage());
             return 0;
         }
         Err(e) => {
-            eprint!("{e}\n{}", usage());
+            output::write_stderr(&format!("{e}\n{}", usage()));
             return 2;
         }
     };
     if parsed.get_bool("version") {
-        let text = cfssl::cli::version::text();
-        let mut stdout = std::io::stdout().lock();
-        return match stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("{}", cfssl::Error::io("write", "/dev/stdout", &e));
-                1
-            }
-        };
+        return print(cfssl::cli::version::text().as_bytes());
     }
     // Go's flag rules leave anything after the basename as ignored extra positionals.
     let base = parsed.positionals().first().map_or("cert", String::as_str);
@@ -56,7 +44,7 @@ pub fn run(args: &[String]) -> i32 {
         Ok(outs) if parsed.get_bool("stdout") => print_outputs(&outs),
         Ok(outs) => write_outputs(&outs),
         Err(failure) => {
-            eprint!("{failure}");
+            output::write_stderr(&failure.to_string());
             failure.exit_code()
         }
     }
@@ -69,9 +57,15 @@ fn split_input(source: &str, bare: bool, base: &str) -> Result<Vec<Output>, Fail
     split::outputs(&map, base)
 }
 
+/// The largest input cfssljson reads. gencert accepts a request of up to
+/// `MAX_INPUT` bytes and can print a certificate and a CSR that each carry every host
+/// of it: DER about as long as the JSON hosts, base64 (4/3) in 64-column lines whose
+/// newlines the JSON escapes, twice. Four times the request limit covers that.
+const MAX_JSON_INPUT: u64 = 4 * cfssl::input::MAX_INPUT;
+
 fn read_input(source: &str) -> cfssl::Result<Vec<u8>> {
-    // Bounded (16 MiB) and safe on a named pipe with no writer; `-` is stdin.
-    cfssl::input::read_file_or_stdin(source)
+    // `-` is stdin; a named pipe is waited for, as cfssl does.
+    cfssl::input::read_bounded(source, MAX_JSON_INPUT)
 }
 
 fn print_outputs(outs: &[Output]) -> i32 {
@@ -88,11 +82,14 @@ fn print_outputs(outs: &[Output]) -> i32 {
         }
         text.push(b'\n');
     }
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(&text).and_then(|()| stdout.flush()) {
+    print(&text)
+}
+
+fn print(bytes: &[u8]) -> i32 {
+    match output::write_stdout(bytes) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{}", cfssl::Error::io("write", "/dev/stdout", &e));
+            output::write_stderr(&format!("{e}\n"));
             1
         }
     }
@@ -110,7 +107,7 @@ fn write_outputs(outs: &[Output]) -> i32 {
     match output::write_files(&files) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("{e}");
+            output::write_stderr(&format!("{e}\n"));
             1
         }
     }

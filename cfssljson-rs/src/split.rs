@@ -2,7 +2,7 @@
 //! key → file table, and every check that cfssl makes before the first write.
 
 use cfssl::gobase64;
-use cfssl::gojson::{self, Value};
+use cfssl::gojson::{self, TypeErrors, Value};
 
 /// One file to write (or, with `-stdout`, one item to print).
 #[derive(Debug, PartialEq)]
@@ -94,30 +94,8 @@ fn field_is(key: &str, name: &str) -> bool {
             .eq(name.chars())
 }
 
-/// Records the first type mismatch, as Go's decoder reports only that one.
-#[derive(Default)]
-struct TypeErrors(Option<String>);
-
-impl TypeErrors {
-    fn record(&mut self, value: &Value, field: &str, go_type: &str) {
-        if self.0.is_none() {
-            let value = match value {
-                Value::Number(n) if go_type == "int" => format!("number {n}"),
-                v => kind(v).to_string(),
-            };
-            let target = match field {
-                "" => "Go value".to_string(),
-                f if f.starts_with("errors.") || f.starts_with("messages.") => {
-                    format!("Go struct field ResponseMessage.{f}")
-                }
-                f => format!("Go struct field Response.{f}"),
-            };
-            self.0 = Some(format!(
-                "json: cannot unmarshal {value} into {target} of type {go_type}"
-            ));
-        }
-    }
-}
+/// Go's type errors name the document's struct, `Response`.
+const ROOT: &str = "Response";
 
 /// Go's `Response` struct: `success`, `result`, `errors` (only the texts matter) and
 /// `messages` (only type-checked).
@@ -132,30 +110,28 @@ fn decode_response(v: &Value, errs: &mut TypeErrors) -> Response {
     let mut r = Response::default();
     let Value::Object(fields) = v else {
         if *v != Value::Null {
-            errs.record(v, "", "main.Response");
+            errs.record(v, ROOT, "", "main.Response");
         }
         return r;
     };
     for (k, v) in fields {
         if field_is(k, "success") {
-            match v {
-                Value::Bool(b) => r.success = *b,
-                Value::Null => {}
-                other => errs.record(other, "success", "bool"),
+            if let Some(b) = errs.bool(v, ROOT, k) {
+                r.success = b;
             }
         } else if field_is(k, "result") {
             // Go decodes a repeated object key into the map it already holds.
             match v {
                 Value::Object(o) => r.result.extend(o.iter().cloned()),
                 Value::Null => r.result.clear(),
-                other => errs.record(other, "result", "map[string]interface {}"),
+                other => errs.record(other, ROOT, k, "map[string]interface {}"),
             }
         } else if field_is(k, "errors") {
-            if let Some(list) = decode_messages(v, "errors", errs) {
+            if let Some(list) = decode_messages(v, k, errs) {
                 r.errors = list;
             }
         } else if field_is(k, "messages") {
-            decode_messages(v, "messages", errs);
+            decode_messages(v, k, errs);
         }
     }
     r
@@ -167,33 +143,29 @@ fn decode_messages(v: &Value, field: &str, errs: &mut TypeErrors) -> Option<Vec<
         Value::Array(items) => items,
         Value::Null => return Some(Vec::new()),
         other => {
-            errs.record(other, field, "[]main.ResponseMessage");
+            errs.record(other, ROOT, field, "[]main.ResponseMessage");
             return None;
         }
     };
     let mut texts = Vec::with_capacity(items.len());
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         let mut text = String::new();
+        let item_path = format!("{field}.{i}");
         match item {
             Value::Object(entries) => {
                 for (k, v) in entries {
+                    let path = gojson::join_path(&item_path, k);
                     if field_is(k, "message") {
-                        match v {
-                            Value::String(s) => text = s.clone(),
-                            Value::Null => {}
-                            other => errs.record(other, &format!("{field}.message"), "string"),
+                        if let Some(s) = errs.string(v, ROOT, &path) {
+                            text = s;
                         }
                     } else if field_is(k, "int") {
-                        match v {
-                            Value::Number(n) if n.parse::<i64>().is_ok() => {}
-                            Value::Null => {}
-                            other => errs.record(other, &format!("{field}.int"), "int"),
-                        }
+                        errs.int(v, ROOT, &path);
                     }
                 }
             }
             Value::Null => {}
-            other => errs.record(other, field, "main.ResponseMessage"),
+            other => errs.record(other, ROOT, &item_path, "main.ResponseMessage"),
         }
         texts.push(text);
     }
@@ -214,20 +186,16 @@ pub fn input_map(data: &[u8], bare: bool) -> Result<Map, Failure> {
             Err(e) => Err(fatal(format!("Failed to parse input: {e}"))),
         };
     }
-    // cfssl checks `success` before the decoding error, so input that is not an
-    // envelope at all (including invalid JSON) reads as a failed request.
-    let Ok(value) = parsed else {
-        return Err(Failure::RequestFailed(Vec::new()));
-    };
+    let value = parsed.map_err(|e| fatal(format!("Failed to parse input: {e}")))?;
     let mut errs = TypeErrors::default();
     let response = decode_response(&value, &mut errs);
+    // A type mismatch anywhere fails the decode, before `success` is looked at.
+    errs.into_result()
+        .map_err(|e| fatal(format!("Failed to parse input: {e}")))?;
     if !response.success {
         return Err(Failure::RequestFailed(response.errors));
     }
-    match errs.0 {
-        Some(e) => Err(fatal(format!("Failed to parse input: {e}"))),
-        None => Ok(response.result),
-    }
+    Ok(response.result)
 }
 
 /// The string under the first present key of `keys`; presence, not emptiness, decides.
@@ -421,14 +389,25 @@ mod tests {
             "Request failed:\n",
             "bare output without -bare"
         );
-        assert_eq!(fail("not json"), Failure::RequestFailed(vec![]));
+        assert_eq!(
+            fail("not json").to_string(),
+            "Failed to parse input: invalid character 'o' in literal null (expecting 'u')\n"
+        );
+        assert_eq!(
+            fail(r#"{"success":false,"errors":[{"message":"a"}],"result":[]}"#).to_string(),
+            "Failed to parse input: json: cannot unmarshal array into Go struct field Response.result of type map[string]interface {}\n"
+        );
         assert_eq!(
             fail(r#"{"Success":true,"result":[]}"#).to_string(),
             "Failed to parse input: json: cannot unmarshal array into Go struct field Response.result of type map[string]interface {}\n"
         );
         assert_eq!(
             fail(r#"{"success":true,"result":{},"errors":[{"message":5}]}"#).to_string(),
-            "Failed to parse input: json: cannot unmarshal number into Go struct field ResponseMessage.errors.message of type string\n"
+            "Failed to parse input: json: cannot unmarshal number into Go struct field Response.errors.0.message of type string\n"
+        );
+        assert_eq!(
+            fail(r#"{"success":true,"errors":[5]}"#).to_string(),
+            "Failed to parse input: json: cannot unmarshal number into Response.errors.0 of type main.ResponseMessage\n"
         );
         let merged = input_map(
             br#"{"success":true,"result":{"cert":"C"},"result":{"key":"K"}}"#,

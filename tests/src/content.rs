@@ -244,6 +244,57 @@ fn certinfo_derived(node: &Node, path: &str, out: &mut BTreeMap<String, String>)
     }
 }
 
+/// {json path: value} for the digests in a "sums" object (newkey/newcert answers):
+/// `sums.<field>.{md5,sha-1,sha-256}` are upper-case hex digests of the DER of the
+/// PEM in the sibling string `<field>`.
+fn sums_derived(node: &Node, path: &str, out: &mut BTreeMap<String, String>) {
+    use sha1::Digest;
+    match node {
+        Node::Object(pairs) => {
+            for (k, v) in pairs {
+                let (true, Node::Object(sums)) = (k == "sums", v) else {
+                    continue;
+                };
+                for (field, digests) in sums {
+                    let Some(Node::Str(pem)) =
+                        pairs.iter().find(|(n, _)| n == field).map(|(_, v)| v)
+                    else {
+                        continue;
+                    };
+                    let objs = facts::pem_objects(pem);
+                    let ([obj], Node::Object(digests)) = (objs.as_slice(), digests) else {
+                        continue;
+                    };
+                    let Some(der) = obj.der.as_deref() else {
+                        continue;
+                    };
+                    let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02X}")).collect::<String>();
+                    for (algo, value) in digests {
+                        let want = match algo.as_str() {
+                            "md5" => hex(&md5::Md5::digest(der)),
+                            "sha-1" => hex(&sha1::Sha1::digest(der)),
+                            "sha-256" => hex(&sha2::Sha256::digest(der)),
+                            _ => continue,
+                        };
+                        if let Node::Str(_) = value {
+                            out.insert(format!("{path}.sums.{field}.{algo}"), want);
+                        }
+                    }
+                }
+            }
+            for (k, v) in pairs {
+                sums_derived(v, &format!("{path}.{k}"), out);
+            }
+        }
+        Node::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                sums_derived(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A JSON string literal with Python's `json.dumps(s, ensure_ascii=False)` escaping.
 pub fn json_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -282,29 +333,40 @@ impl Content {
         };
         let mut out = String::new();
         let mut last = 0;
-        for mut o in objs {
+        for o in objs {
             let (s, e) = o.span;
             out.push_str(&text[last..s]);
-            out.push_str(&format!("<PEM#{}>", self.blocks.len()));
             last = e;
             let line = text[..s].matches('\n').count() + first_line;
-            if let (Some(run), Some(t), Some(time)) = (run, o.reference_time, o.time.as_mut()) {
-                let field = if o.kind == "crl" {
-                    "this_update"
-                } else {
-                    "not_before"
-                };
-                let rel = |at: f64| ((t as f64) - at).round_ties_even() as i64;
-                time.insert(format!("{field}_minus_run_start_s"), json!(rel(run.start)));
-                time.insert(format!("{field}_minus_run_end_s"), json!(rel(run.end)));
-            }
-            self.blocks.push(Block {
-                location: format!("{prefix}line {line}"),
-                object: o,
-            });
+            out.push_str(&self.push_block(o, format!("{prefix}line {line}"), run));
         }
         out.push_str(&text[last..]);
         out
+    }
+
+    /// Records an object (with its run-relative times) and returns its `<PEM#K>`.
+    fn push_block(
+        &mut self,
+        mut o: facts::Object,
+        location: String,
+        run: Option<RunTimes>,
+    ) -> String {
+        if let (Some(run), Some(t), Some(time)) = (run, o.reference_time, o.time.as_mut()) {
+            let field = if o.kind == "crl" {
+                "this_update"
+            } else {
+                "not_before"
+            };
+            let rel = |at: f64| ((t as f64) - at).round_ties_even() as i64;
+            time.insert(format!("{field}_minus_run_start_s"), json!(rel(run.start)));
+            time.insert(format!("{field}_minus_run_end_s"), json!(rel(run.end)));
+        }
+        let marker = format!("<PEM#{}>", self.blocks.len());
+        self.blocks.push(Block {
+            location,
+            object: o,
+        });
+        marker
     }
 
     /// Analyse (normalized) bytes; `run` adds the run-relative times.
@@ -331,10 +393,17 @@ impl Content {
             c.json.extend(objects);
             let mut derived = BTreeMap::new();
             certinfo_derived(&doc, "$", &mut derived);
+            sums_derived(&doc, "$", &mut derived);
             let mut last = 0;
             for ((s, e), (path, value)) in value_literals(region).into_iter().zip(strings) {
+                let b64 = match value.len() >= 60 {
+                    true => facts::b64_value_object(&value),
+                    false => None,
+                };
                 let replacement = if derived.get(&path) == Some(&value) {
                     json_quote(DERIVED)
+                } else if let Some(o) = b64 {
+                    json_quote(&c.push_block(o, format!("{path} base64"), run))
                 } else if value.contains("-----BEGIN") {
                     let sk = c.plain_skeleton(&value, &format!("{path} "), 1, false, run);
                     json_quote(&sk)

@@ -1411,6 +1411,23 @@ fn b64_line_objects(text: &str, skip: &[(usize, usize)]) -> Vec<Object> {
     out
 }
 
+/// The object of a JSON string value that is nothing but the base64 of a DER CRL
+/// (the `result` of the crl/gencrl endpoints); `None` otherwise.
+pub fn b64_value_object(value: &str) -> Option<Object> {
+    let whole = regex::Regex::new(r"^[A-Za-z0-9+/]{60,}={0,2}$").expect("base64 value regex");
+    if !whole.is_match(value) {
+        return None;
+    }
+    let der_bytes = b64_decode(value).ok()?;
+    if der::parse(&der_bytes).is_err() || !looks_like_crl(&der_bytes) {
+        return None;
+    }
+    let mut o = crl_facts(&der_bytes).unwrap_or_else(|e| Object::invalid(e.0));
+    o.der = Some(der_bytes);
+    o.facts["pem"] = json!({"label": null, "encoding": "base64 value"});
+    Some(o)
+}
+
 /// PEM blocks and base64-line CRLs of a text, in order of appearance.
 pub fn text_objects(text: &str) -> Vec<Object> {
     let mut objs = pem_objects(text);

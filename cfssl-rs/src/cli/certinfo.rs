@@ -34,8 +34,7 @@ Flags:
 };
 
 // The usage text above is cfssl's, byte for byte, because scripts and the golden corpus
-// compare it; the two forms cfssl-rs does not provide yet (-domain, and -serial/-aki
-// with -db-config) say so when run.
+// compare it.
 fn run(ctx: &Context) -> Result<String> {
     let f = ctx.flags;
     if !f.get_str("cert").is_empty() {
@@ -47,9 +46,9 @@ fn run(ctx: &Context) -> Result<String> {
         return certinfo::certificate_request(&data);
     }
     if !f.get_str("domain").is_empty() {
-        return Err(Error::plain(
-            "certinfo -domain (fetching a certificate over TLS) is not supported yet by cfssl-rs",
-        ));
+        return Ok(certinfo::to_indented_json(&certinfo::domain(
+            f.get_str("domain"),
+        )?));
     }
     if !f.get_str("serial").is_empty() && !f.get_str("aki").is_empty() {
         if f.get_str("db-config").is_empty() {
@@ -57,11 +56,28 @@ fn run(ctx: &Context) -> Result<String> {
                 "need DB config file (provide with -db-config)",
             ));
         }
-        return Err(Error::plain(
-            "certinfo -serial/-aki (certificate database lookup) is not supported yet by cfssl-rs",
-        ));
+        return from_db(
+            f.get_str("db-config"),
+            f.get_str("serial"),
+            f.get_str("aki"),
+        );
     }
     Err(Error::plain(
         "Must specify certinfo target through -cert, -csr, -domain or -serial + -aki",
     ))
+}
+
+/// The stored certificate of (serial, aki); the key id may be given in any case and
+/// with colons, as cfssl normalizes it.
+fn from_db(db_config: &str, serial: &str, aki: &str) -> Result<String> {
+    let db = crate::certdb::open_config_file(db_config)?;
+    let aki = aki.to_lowercase().replace(':', "");
+    crate::certdb::record::check_serial(serial)?;
+    crate::certdb::record::check_aki(&aki)?;
+    let rows = db.get_certificate(serial, &aki)?;
+    match rows.as_slice() {
+        [] => Err(Error::plain("no certificate found")),
+        [one] => certinfo::certificate(one.pem.as_bytes()),
+        _ => Err(Error::plain("more than one certificate found")),
+    }
 }

@@ -3,17 +3,16 @@
 //! a leaf signed by a CA (`-ca`/`-ca-key`, `-config`, `-profile`).
 
 use super::{Command, Context};
-use crate::ca;
 use crate::config::Profile;
-use crate::csr::{self, ParsedCsr, Request};
-use crate::duration;
+use crate::csr::{self, Request};
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
+use crate::initca;
 use crate::input;
-use crate::keys::{self, PrivateKey};
+use crate::keys;
 use crate::log;
 use crate::output::pem;
-use crate::signer::{self, Issuer, Template};
+use crate::signer;
 
 pub static COMMAND: Command = Command {
     name: "gencert",
@@ -39,11 +38,6 @@ Flags:
     own_flags: &["initca", "remote", "ca", "ca-key", "config", "cn", "hostname", "profile", "label", "loglevel"],
     run,
 };
-
-const HOSTS_WARNING: &str = "This certificate lacks a \"hosts\" field. This makes it unsuitable for
-websites. For more information see the Baseline Requirements for the Issuance and Management
-of Publicly-Trusted Certificates, v.1.1.6, from the CA/Browser Forum (https://cabforum.org);
-specifically, section 10.2.3 (\"Information Requirements\").";
 
 fn run(ctx: &Context) -> Result<String> {
     let f = ctx.flags;
@@ -79,50 +73,6 @@ pub fn read_request(positionals: &[String]) -> Result<Request> {
     }
 }
 
-/// Key generation and CSR encoding with cfssl's log lines (gencert step 3): the key,
-/// the CSR's DER and the signer's view of it.
-pub fn generate_key_and_csr(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
-    log::info("generate received request");
-    log::info("received CSR");
-    log::info(&format!(
-        "generating key: {}-{}",
-        req.key.algo, req.key.size
-    ));
-    log::debug(&format!(
-        "generate key from request: algo={}, size={}",
-        req.key.algo, req.key.size
-    ));
-    let key = keys::validate_request(&req.key.algo, req.key.size).and_then(keys::generate)?;
-    let (der, view) = csr::build(req, &key)?;
-    log::info("encoded CSR");
-    Ok((key, der, view))
-}
-
-fn log_failure<T>(r: Result<T>) -> Result<T> {
-    r.map_err(|e| {
-        log::error(&format!("failed to process request: {e}"));
-        e
-    })
-}
-
-/// The CA profile a request's `ca` section describes (lifetime default 43800h = 5 years,
-/// backdate default 5m).
-fn ca_profile(req: &Request, crl_url: &str) -> Result<Profile> {
-    let mut p = Profile::initca();
-    if let Some(ca) = &req.ca {
-        if !ca.expiry.is_empty() {
-            p.expiry = duration::parse(&ca.expiry).map_err(Error::plain)?;
-        }
-        if !ca.backdate.is_empty() {
-            p.backdate = duration::parse(&ca.backdate).map_err(Error::plain)?;
-        }
-        p.ca_constraint.max_path_len = ca.pathlen;
-        p.ca_constraint.max_path_len_zero = ca.pathlenzero;
-    }
-    p.crl_url = crl_url.to_string();
-    Ok(p)
-}
-
 fn initca_new_key(req: &Request) -> Result<String> {
     log::info("generating a new CA key and certificate from CSR");
     new_ca(req)
@@ -130,16 +80,7 @@ fn initca_new_key(req: &Request) -> Result<String> {
 
 /// A new CA key, its CSR and self-signed certificate (`gencert -initca`, `genkey -initca`).
 pub fn new_ca(req: &Request) -> Result<String> {
-    let profile = ca_profile(req, &req.crl_url)?;
-    note_pathlenzero(req);
-    if !req.has_subject_information() {
-        let e = Error::coded(5300, "missing subject information");
-        log::warning(&format!("invalid request: {e}"));
-        log::error(&format!("failed to process request: {e}"));
-        return Err(e);
-    }
-    let (key, csr_der, _) = log_failure(generate_key_and_csr(req))?;
-    let cert = issue_ca(req, &profile, &key)?;
+    let (key, csr_der, cert) = initca::new(req)?;
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
         ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
@@ -147,17 +88,9 @@ pub fn new_ca(req: &Request) -> Result<String> {
     ]))
 }
 
-fn note_pathlenzero(req: &Request) {
-    if let Some(ca) = &req.ca {
-        if ca.pathlen != 0 && ca.pathlenzero {
-            log::info("ignore invalid 'pathlenzero' value");
-        }
-    }
-}
-
 fn initca_existing_key(req: &Request, key_arg: &str) -> Result<String> {
     log::info("re-generate a CA certificate from CSR and CA key");
-    note_pathlenzero(req);
+    initca::note_pathlenzero(req);
     let logged = |e: Error| {
         log::error(&e.to_string());
         e
@@ -167,11 +100,11 @@ fn initca_existing_key(req: &Request, key_arg: &str) -> Result<String> {
     // Only the CA lifetime and path length apply here; backdate and crl_url do not.
     let profile = Profile {
         backdate: Profile::initca().backdate,
-        ..ca_profile(req, "")?
+        ..initca::ca_profile(req, "")?
     };
     let (csr_der, _) = csr::build(req, &key)?;
     log::info("encoded CSR");
-    let cert = issue_ca(req, &profile, &key)?;
+    let cert = initca::issue_ca(req, &profile, &key)?;
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
         ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
@@ -195,79 +128,21 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
             return Err(Error::Reported);
         }
     }
-    let (key, csr_der, view) = generate_key_and_csr(&req)?;
-    let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
-    let profile = ctx.signing_profile()?;
+    let (key, csr_der, _) = csr::generate(&req)?;
+    let csr_pem = pem("CERTIFICATE REQUEST", &csr_der);
     let request = signer::SignRequest {
-        csr: &view,
-        hosts: (!req.hosts.is_empty()).then_some(req.hosts.as_slice()),
-        subject: None,
-        crl_override: f.get_str("crl"),
+        request: csr_pem.clone().into_bytes(),
+        hosts: (!req.hosts.is_empty()).then(|| req.hosts.clone()),
+        crl_override: f.get_str("crl").to_string(),
+        ..ctx.sign_request()
     };
-    let t = signer::local_template(&profile, &ca_cert, &request, chrono::Utc::now())?;
-    let issuer = Issuer {
-        subject_der: &ca_cert.subject_der,
-        key_id: ca_cert.key_id.as_deref(),
-        key: &ca_key,
-    };
-    let cert = sign_logged(&t, Some(&issuer), &ca_key)?;
+    let cert = ctx.signer()?.sign(&request, chrono::Utc::now())?;
     if req.hosts.is_empty() {
-        log::warning(HOSTS_WARNING);
+        log::warning(csr::NO_HOSTS_WARNING);
     }
     Ok(string_map_line(&[
-        ("cert", &pem("CERTIFICATE", &cert)),
-        ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
+        ("cert", &cert),
+        ("csr", &csr_pem),
         ("key", &key.to_pem()?),
     ]))
-}
-
-/// The local signer's CA certificate and key, refused unless they belong together. An
-/// encrypted key is decrypted with `CFSSL_CA_PK_PASSWORD`, as cfssl's signer does.
-pub fn load_local_ca(ca_arg: &str, ca_key_arg: &str) -> Result<(ca::CaCert, PrivateKey)> {
-    if ca_key_arg.is_empty() {
-        return Err(Error::coded(2000, "Unknown private key error"));
-    }
-    let password = super::ca_key_password();
-    let (ca_cert, ca_key) = ca::load(ca_arg, ca_key_arg, password.as_deref())?;
-    if ca_key.spki_der() != ca_cert.spki_der {
-        return Err(Error::coded(
-            1000,
-            "x509: provided PrivateKey doesn't match parent's PublicKey",
-        ));
-    }
-    Ok((ca_cert, ca_key))
-}
-
-/// A self-signed CA certificate for the request's subject and hosts; like cfssl's
-/// initca signer it copies only the CSR's DelegationUsage extension.
-fn issue_ca(req: &Request, profile: &Profile, key: &PrivateKey) -> Result<Vec<u8>> {
-    let extra = if req.delegation_enabled {
-        vec![csr::delegation_usage()]
-    } else {
-        Vec::new()
-    };
-    let sans = crate::hosts::sans_in_go_order(&req.hosts);
-    let t = signer::template(
-        profile,
-        chrono::Utc::now(),
-        req.subject()?.to_der(),
-        key.spki_der(),
-        sans,
-        extra,
-    )?;
-    sign_logged(&t, None, key)
-}
-
-/// Signs and logs the serial as cfssl does.
-pub fn sign_logged(
-    t: &Template,
-    issuer: Option<&Issuer>,
-    self_key: &PrivateKey,
-) -> Result<Vec<u8>> {
-    let der = signer::sign(t, issuer, self_key)?;
-    log::info(&format!(
-        "signed certificate with serial number {}",
-        signer::serial_decimal(&t.serial)
-    ));
-    Ok(der)
 }

@@ -5,7 +5,7 @@ use super::{Command, Context};
 use crate::crl;
 use crate::error::{Error, Result};
 use crate::input;
-use base64::Engine as _;
+use std::io::Write as _;
 
 pub static COMMAND: Command = Command {
     name: "gencrl",
@@ -27,30 +27,29 @@ Flags:
 };
 
 fn run(ctx: &Context) -> Result<String> {
+    let now = chrono::Utc::now();
     // Each input is read before the next argument is checked, as cfssl does, so a
     // missing file is reported before missing arguments.
     let mut args = ctx.flags.positionals().iter();
-    let mut next_input = || -> Result<Vec<u8>> {
-        let path = args.next().ok_or_else(|| {
+    let mut next_path = || {
+        args.next().ok_or_else(|| {
             Error::plain("not enough arguments are supplied --- please refer to the usage")
-        })?;
-        input::read_file_or_stdin(path)
+        })
     };
-    let serials = next_input()?;
-    let cert = next_input()?;
-    let key = next_input()?;
+    let mut revoked = crl::RevokedList::new();
+    crl::file::read_serial_list(&mut input::open(next_path()?)?, now, &mut revoked)?;
+    let cert = input::read_file_or_stdin(next_path()?)?;
+    let key = input::read_file_or_stdin(next_path()?)?;
     let seconds = ctx.flags.positionals().get(3).map_or("0", String::as_str);
     let password = super::ca_key_password();
-    let der = crl::from_files(
-        &serials,
-        &cert,
-        &key,
-        password.as_deref(),
-        seconds,
-        chrono::Utc::now(),
-    )?;
-    Ok(format!(
-        "{}\n",
-        base64::engine::general_purpose::STANDARD.encode(der)
-    ))
+    let crl = crl::file::sign_serial_list(revoked, &cert, &key, password.as_deref(), seconds, now)?;
+    // A CRL of a million entries is tens of megabytes: it is encoded straight to
+    // stdout instead of into the returned string, which would be a second copy.
+    let stdout = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    crl.write_base64(&mut out)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("write", "/dev/stdout", &e))?;
+    Ok(String::new())
 }

@@ -1,8 +1,9 @@
 //! `cfssl genkey`: a new key and its CSR, or with `-initca` a new CA exactly as
 //! `gencert -initca` makes it.
 
-use super::gencert::{generate_key_and_csr, new_ca, read_request};
+use super::gencert::{new_ca, read_request};
 use super::{Command, Context};
+use crate::csr;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
 use crate::output::pem;
@@ -31,7 +32,7 @@ fn run(ctx: &Context) -> Result<String> {
     if req.ca.is_some() {
         return Err(Error::plain("ca section only permitted in initca"));
     }
-    let (key, csr_der, _) = generate_key_and_csr(&req)?;
+    let (key, csr_der, _) = csr::generate(&req)?;
     Ok(string_map_line(&[
         ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
         ("key", &key.to_pem()?),

@@ -10,7 +10,9 @@ pub mod gencsr;
 pub mod genkey;
 pub mod print_defaults;
 pub mod renewca;
+pub mod revoke;
 pub mod selfsign;
+pub mod serve;
 pub mod sign;
 pub mod unimplemented;
 pub mod version;
@@ -18,8 +20,8 @@ pub mod version;
 use crate::config::Config;
 use crate::error::Error;
 use crate::log;
+use crate::signer::{Local, SignRequest, Signer};
 use flags::{Flag, Outcome, Parsed};
-use std::io::Write;
 
 /// Every subcommand parses the same flag set, as cfssl does: any of these is accepted
 /// anywhere, even where it has no effect. Help only lists a command's own flags.
@@ -110,16 +112,34 @@ impl Context<'_> {
         }
     }
 
-    /// The profile the local signer uses: `-profile` from the `-config` file (after
-    /// cfssl's broken-lint check), else cfssl's built-in default policy.
-    pub fn signing_profile(&self) -> Result<crate::config::Profile, Error> {
-        match &self.config {
-            Some(cfg) => {
-                let p = cfg.signing.profile(self.flags.get_str("profile"))?;
-                cfg.signing.check_lint(&p)?;
-                Ok(p)
-            }
-            None => Ok(crate::config::Profile::default_signing()),
+    /// The signer `gencert` and `sign` use: the CA of `-ca`/`-ca-key` under the
+    /// `-config` policy (cfssl's default policy without one).
+    pub fn signer(&self) -> Result<Box<dyn Signer>, Error> {
+        let policy = self
+            .config
+            .as_ref()
+            .map(|c| c.signing.clone())
+            .unwrap_or_default();
+        // cfssl opens the database before it reads the CA.
+        let db = crate::certdb::open_optional(self.flags.get_str("db-config"))?;
+        let password = ca_key_password();
+        Ok(Box::new(
+            Local::load(
+                self.flags.get_str("ca"),
+                self.flags.get_str("ca-key"),
+                password.as_deref(),
+                policy,
+            )?
+            .with_db(db),
+        ))
+    }
+
+    /// A sign request with the flags' `-profile` and `-label`.
+    pub fn sign_request(&self) -> SignRequest {
+        SignRequest {
+            profile: self.flags.get_str("profile").to_string(),
+            label: self.flags.get_str("label").to_string(),
+            ..SignRequest::default()
         }
     }
 }
@@ -144,6 +164,8 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &serve::COMMAND,
+    &revoke::COMMAND,
     &check::COMMAND,
 ];
 
@@ -180,9 +202,7 @@ fn top_level_usage() -> String {
 
 /// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
 pub fn main(args: &[String]) -> i32 {
-    let stderr = |s: &str| {
-        let _ = std::io::stderr().lock().write_all(s.as_bytes());
-    };
+    let stderr = crate::output::write_stderr;
     let Some(name) = args.first() else {
         stderr(&format!("No command is given.\n{}", top_level_usage()));
         return 1;
@@ -243,17 +263,13 @@ pub fn main(args: &[String]) -> i32 {
         config,
     };
     match (cmd.run)(&ctx) {
-        Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout
-                .write_all(out.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
-                stderr(&format!("{}\n", Error::io("write", "/dev/stdout", &e)));
-                return 1;
+        Ok(out) => match crate::output::write_stdout(out.as_bytes()) {
+            Ok(()) => 0,
+            Err(e) => {
+                stderr(&format!("{e}\n"));
+                1
             }
-            0
-        }
+        },
         Err(Error::Reported) => 1,
         Err(e) => {
             stderr(&format!("{e}\n"));

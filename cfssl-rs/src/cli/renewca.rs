@@ -1,7 +1,7 @@
 //! `cfssl gencert -renewca`: a new self-signed certificate for an existing CA key, with
 //! the old certificate's subject, hosts, lifetime and path length.
 
-use super::{gencert, Context};
+use super::Context;
 use crate::ca;
 use crate::config::Profile;
 use crate::csr::Subject;
@@ -55,7 +55,7 @@ fn renew(cert_arg: &str, key_arg: &str) -> Result<String> {
         sans,
         Vec::new(),
     )?;
-    let der = gencert::sign_logged(&t, None, &key)?;
+    let der = signer::sign_logged(&t, None, &key)?;
     Ok(string_map_line(&[("cert", &pem("CERTIFICATE", &der))]))
 }
 

@@ -1,16 +1,15 @@
 //! `cfssl selfsign`: a new key, its CSR, and a certificate signed by that same key under
 //! selfsign's own rules (spec §4.7).
 
-use super::gencert::generate_key_and_csr;
 use super::{Command, Context};
 use crate::config::Profile;
+use crate::csr;
 use crate::csr::Request;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
 use crate::input;
 use crate::output::pem;
 use crate::signer;
-use std::io::Write;
 
 pub static COMMAND: Command = Command {
     name: "selfsign",
@@ -65,7 +64,7 @@ fn run(ctx: &Context) -> Result<String> {
         }
     };
     let req = Request::parse(&input::read_file_or_stdin(path)?)?;
-    let (key, csr_der, parsed) = generate_key_and_csr(&req)?;
+    let (key, csr_der, parsed) = csr::generate(&req)?;
     let profile = match &ctx.config {
         Some(cfg) => cfg.signing.get(f.get_str("profile")).clone(),
         None => Profile::selfsign_default(),
@@ -80,7 +79,7 @@ fn run(ctx: &Context) -> Result<String> {
         parsed.extensions,
     )?;
     let cert = signer::sign(&t, None, &key)?;
-    let _ = std::io::stderr().lock().write_all(WARNING.as_bytes());
+    crate::output::write_stderr(WARNING);
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
         ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),

@@ -1,15 +1,13 @@
 //! `cfssl sign`: a certificate for an existing CSR, signed by a local CA under a signing
 //! profile, optionally with the subject replaced from a SUBJECT file.
 
-use super::gencert::{load_local_ca, sign_logged};
 use super::{Command, Context};
-use crate::csr::{self, Request};
+use crate::csr::Request;
 use crate::error::{Error, Result};
 use crate::gojson::string_map_line;
 use crate::input;
 use crate::log;
-use crate::output::pem;
-use crate::signer::{self, Issuer};
+use crate::signer::SignRequest;
 
 pub static COMMAND: Command = Command {
     name: "sign",
@@ -58,7 +56,7 @@ fn run(ctx: &Context) -> Result<String> {
     };
     let replacement = match args {
         [] => None,
-        [path] => Some(Request::parse(&input::read_file(path)?)?),
+        [path] => Some(Request::parse_subject(&input::read_file(path)?)?),
         _ => {
             return Err(Error::plain(
                 "too many arguments are provided, please check with usage",
@@ -78,29 +76,21 @@ fn run(ctx: &Context) -> Result<String> {
             return Ok(String::new());
         }
     }
-    let (ca_cert, ca_key) = load_local_ca(f.get_str("ca"), f.get_str("ca-key"))?;
-    let profile = ctx.signing_profile()?;
-    let csr = csr::parse_pem(&csr_bytes)?;
-    let hosts: Vec<String> = match f.get_str("hostname") {
-        "" => Vec::new(),
-        h => h.split(',').map(String::from).collect(),
+    let signer = ctx.signer()?;
+    let hosts = match f.get_str("hostname") {
+        "" => None,
+        h => Some(h.split(',').map(String::from).collect()),
     };
-    let request = signer::SignRequest {
-        csr: &csr,
-        hosts: (!hosts.is_empty()).then_some(hosts.as_slice()),
-        subject: replacement.as_ref(),
-        crl_override: "",
+    let request = SignRequest {
+        request: csr_bytes.clone(),
+        hosts,
+        subject: replacement,
+        ..ctx.sign_request()
     };
-    let t = signer::local_template(&profile, &ca_cert, &request, chrono::Utc::now())?;
-    let issuer = Issuer {
-        subject_der: &ca_cert.subject_der,
-        key_id: ca_cert.key_id.as_deref(),
-        key: &ca_key,
-    };
-    let cert = sign_logged(&t, Some(&issuer), &ca_key)?;
+    let cert = signer.sign(&request, chrono::Utc::now())?;
     // The CSR goes back out exactly as read, not re-encoded.
     Ok(string_map_line(&[
-        ("cert", &pem("CERTIFICATE", &cert)),
+        ("cert", &cert),
         ("csr", &String::from_utf8_lossy(&csr_bytes)),
     ]))
 }

@@ -13,9 +13,7 @@ pub const NAMES: &[&str] = &[
     "ocsprefresh",
     "ocspserve",
     "ocspsign",
-    "revoke",
     "scan",
-    "serve",
 ];
 
 pub fn error(name: &str) -> Error {

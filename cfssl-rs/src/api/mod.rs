@@ -1,0 +1,651 @@
+//! `cfssl serve`'s HTTP API (cfssl's `api/` packages and `cli/serve`): the endpoint
+//! table, the router, the one generic handler every endpoint goes through, and the
+//! accept loop (plain TCP or rustls).
+//!
+//! Each endpoint is a file with a sync `process(&App, &Request) -> Result<Reply,
+//! ApiError>`; the async side (method check, bounded body read, the blocking pool,
+//! the envelope, the request log line) is written once, here.
+
+pub mod envelope;
+pub mod error;
+
+mod authsign;
+mod certinfo;
+mod gencrl;
+mod health;
+mod info;
+mod init_ca;
+mod newcert;
+mod newkey;
+mod scan;
+mod scaninfo;
+mod sign;
+mod ui;
+mod unimplemented;
+
+use crate::config::{Config, Signing};
+use crate::error::Error;
+use crate::log;
+use crate::signer::{Local, Signer};
+use crate::tls;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use envelope::Reply;
+use error::ApiError;
+use http_body_util::BodyExt;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, StatusCode};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// cfssl's prefix for every API endpoint.
+pub const PREFIX: &str = "/api/v1/cfssl/";
+
+/// Largest request body accepted: the same cap as every input file.
+pub const MAX_BODY: u64 = crate::input::MAX_INPUT;
+
+/// A client gets this long to send its request head, and as long again for the body.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A TLS client gets this long to finish its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// On shutdown, requests in flight get this long to finish.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server is started with: `cfssl serve`'s flags, still as text.
+#[derive(Debug, Default)]
+pub struct ServeOptions {
+    pub ca: String,
+    pub ca_key: String,
+    /// `CFSSL_CA_PK_PASSWORD`.
+    pub ca_key_password: Option<Vec<u8>>,
+    pub config: Option<Config>,
+    pub responder: String,
+    pub responder_key: String,
+    pub tls_cert: String,
+    pub tls_key: String,
+    pub min_tls_version: String,
+    pub mutual_tls_ca: String,
+    pub mutual_tls_cn: String,
+    /// `-disable`: comma-separated endpoint names.
+    pub disable: String,
+}
+
+/// Everything a request may use, built once before the server binds. Parts that could
+/// not be set up are `None`, and the endpoints that need them are not registered.
+pub struct App {
+    pub signer: Option<Arc<dyn Signer>>,
+    /// Why there is no signer, for the "endpoint is disabled" lines.
+    pub signer_error: String,
+    /// Caps the CPU-bound work (key generation, signing) running at once.
+    work: tokio::sync::Semaphore,
+}
+
+impl App {
+    /// An app around `signer` (or none); the server's other parts are added by
+    /// [`App::build`].
+    pub fn new(signer: Option<Arc<dyn Signer>>) -> App {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        App {
+            signer,
+            signer_error: "signer not initialized".into(),
+            work: tokio::sync::Semaphore::new(cpus * 2),
+        }
+    }
+
+    /// cfssl serve's start-up (spec §1 step 2-3): the signer from `-ca`/`-ca-key`/
+    /// `-config`, the OCSP signer; each failure is a warning that disables endpoints.
+    pub fn build(opts: &ServeOptions) -> App {
+        log::info("Initializing signer");
+        let policy = opts
+            .config
+            .as_ref()
+            .map(|c| c.signing.clone())
+            .unwrap_or_default();
+        let signer = match Local::load(
+            &opts.ca,
+            &opts.ca_key,
+            opts.ca_key_password.as_deref(),
+            policy,
+        ) {
+            Ok(s) => Some(Arc::new(s) as Arc<dyn Signer>),
+            Err(e) => {
+                log::warning(&format!("couldn't initialize signer: {e}"));
+                None
+            }
+        };
+        if let Err(e) = crate::input::read_file(&opts.responder) {
+            log::warning(&format!("couldn't initialize ocsp signer: {e}"));
+        }
+        App::new(signer)
+    }
+
+    /// The signer for a request's `label`. One CA serves every label.
+    pub fn signer(&self, _label: &str) -> Result<&dyn Signer, ApiError> {
+        self.signer
+            .as_deref()
+            .ok_or_else(|| ApiError::Other(self.signer_error.clone()))
+    }
+}
+
+/// What an endpoint needs from the [`App`] to be registered (cfssl serve's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    Nothing,
+    Signer,
+    /// A signer whose policy has a profile without authentication (`sign`).
+    UnauthSigner,
+    /// A signer whose policy has a profile with authentication (`authsign`).
+    AuthSigner,
+    /// A certificate database (and, for `crl`, a signer).
+    Db {
+        signer: bool,
+    },
+    OcspSigner,
+}
+
+impl Needs {
+    /// `Err(why)` when the app lacks it: the text of cfssl's "is disabled" line.
+    fn check(self, app: &App) -> Result<(), String> {
+        let policy = || -> Result<&Signing, String> {
+            Ok(app
+                .signer
+                .as_deref()
+                .ok_or_else(|| app.signer_error.clone())?
+                .policy())
+        };
+        let invalid_policy = || Error::coded(5200, "Invalid or unknown policy").to_string();
+        match self {
+            Needs::Nothing => Ok(()),
+            Needs::Signer => policy().map(|_| ()),
+            Needs::UnauthSigner => match policy()?.profiles_all().any(|p| p.auth.is_none()) {
+                true => Ok(()),
+                false => Err(invalid_policy()),
+            },
+            Needs::AuthSigner => match policy()?.profiles_all().any(|p| p.auth.is_some()) {
+                true => Ok(()),
+                false => Err(invalid_policy()),
+            },
+            Needs::Db { signer } => {
+                if signer {
+                    policy()?;
+                }
+                Err("cert db not configured (missing -db-config)".into())
+            }
+            Needs::OcspSigner => Err("signer not initialized".into()),
+        }
+    }
+}
+
+/// Decodes a body the way `json.Unmarshal` into a struct does: Go's syntax error
+/// first, then what `decode` (the struct's field rules) reports.
+pub fn decode_body<T>(
+    body: &[u8],
+    decode: impl FnOnce(&crate::gojson::Value) -> Result<T, String>,
+) -> Result<T, String> {
+    decode(&crate::gojson::parse(body)?)
+}
+
+/// What an endpoint's work gets: the raw body and query, and the time of the request.
+pub struct Request<'a> {
+    pub body: &'a [u8],
+    pub query: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+pub type Process = fn(&App, &Request) -> Result<Reply, ApiError>;
+
+pub enum Handler {
+    /// A cfssl API handler: only these methods, the envelope, the request log line.
+    Api {
+        methods: &'static [Method],
+        process: Process,
+    },
+    /// The static UI at `/`.
+    Ui,
+}
+
+pub struct Endpoint {
+    /// The name in `-disable` and in the "is disabled" log lines.
+    pub name: &'static str,
+    pub needs: Needs,
+    pub handler: Handler,
+    /// A line cfssl logs when it sets the endpoint up.
+    pub setup_log: Option<&'static str>,
+}
+
+impl Endpoint {
+    /// The URL path: the name under [`PREFIX`], or the name itself when it is a path.
+    pub fn path(&self) -> String {
+        match self.name.starts_with('/') {
+            true => self.name.to_string(),
+            false => format!("{PREFIX}{}", self.name),
+        }
+    }
+}
+
+const POST: &[Method] = &[Method::POST];
+const GET: &[Method] = &[Method::GET];
+
+const fn api(
+    name: &'static str,
+    needs: Needs,
+    methods: &'static [Method],
+    process: Process,
+) -> Endpoint {
+    Endpoint {
+        name,
+        needs,
+        handler: Handler::Api { methods, process },
+        setup_log: None,
+    }
+}
+
+/// Every endpoint of cfssl 1.6.5's server. cfssl registers them from a Go map, in
+/// random order; this is one of those orders.
+pub static ENDPOINTS: &[Endpoint] = &[
+    api("sign", Needs::UnauthSigner, POST, sign::process),
+    api("authsign", Needs::AuthSigner, POST, authsign::process),
+    api("info", Needs::Signer, POST, info::process),
+    api("crl", Needs::Db { signer: true }, GET, unimplemented::db),
+    api("gencrl", Needs::Signer, POST, gencrl::process),
+    api("newcert", Needs::Signer, POST, newcert::process),
+    Endpoint {
+        setup_log: Some("bundler API ready"),
+        ..api("bundle", Needs::Nothing, POST, unimplemented::bundle)
+    },
+    Endpoint {
+        setup_log: Some("setting up key / CSR generator"),
+        ..api("newkey", Needs::Nothing, POST, newkey::process)
+    },
+    api("init_ca", Needs::Nothing, POST, init_ca::process),
+    api("scan", Needs::Nothing, GET, scan::process),
+    api("scaninfo", Needs::Nothing, GET, scaninfo::process),
+    api("certinfo", Needs::Nothing, POST, certinfo::process),
+    api("ocspsign", Needs::OcspSigner, POST, unimplemented::ocsp),
+    api(
+        "revoke",
+        Needs::Db { signer: false },
+        POST,
+        unimplemented::db,
+    ),
+    Endpoint {
+        name: "/",
+        needs: Needs::Nothing,
+        handler: Handler::Ui,
+        setup_log: None,
+    },
+    api("health", Needs::Nothing, GET, health::process),
+    api("certadd", Needs::Nothing, POST, unimplemented::db),
+];
+
+pub type AppState = Arc<App>;
+
+/// The router for the endpoints that `app` can serve and `disable` (comma-separated
+/// names) does not exclude, with cfssl's log line for each.
+pub fn router(app: AppState, disable: &str) -> Router {
+    let disabled: Vec<&str> = disable.split(',').collect();
+    let mut router = Router::new();
+    for ep in ENDPOINTS {
+        if disabled.contains(&ep.name) {
+            log::info(&format!("endpoint '{}' is explicitly disabled", ep.name));
+            continue;
+        }
+        if let Err(why) = ep.needs.check(&app) {
+            log::warning(&format!("endpoint '{}' is disabled: {why}", ep.name));
+            continue;
+        }
+        if let Some(line) = ep.setup_log {
+            log::info(line);
+        }
+        let path = ep.path();
+        log::info(&format!("endpoint '{path}' is enabled"));
+        router = match &ep.handler {
+            Handler::Api { methods, process } => router.route(
+                &path,
+                any(move |State(app): State<AppState>, req| handle(app, methods, *process, req)),
+            ),
+            Handler::Ui => router.merge(ui::routes()),
+        };
+    }
+    log::info("Handler set up complete.");
+    router
+        .fallback(|| async { not_found() })
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(app)
+}
+
+/// Go's `http.NotFound`.
+pub fn not_found() -> Response {
+    text_response(StatusCode::NOT_FOUND, "404 page not found\n")
+}
+
+/// Go's `http.Error`: plain text, no sniffing, a trailing newline.
+fn text_response(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut r = (status, body.into()).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+/// The cfssl code of an API answer, read by the request log.
+#[derive(Debug, Clone, Copy)]
+struct LoggedCode(u32);
+
+/// Who sent a request: the TCP peer and, with mutual TLS, its certificate's CN.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub addr: SocketAddr,
+}
+
+/// One line per API request, after the answer: `<addr> - "<METHOD> <URL>" <code>`.
+async fn log_request(req: hyper::Request<Body>, next: axum::middleware::Next) -> Response {
+    let peer = req.extensions().get::<Peer>().map(|p| p.addr);
+    let method = req.method().clone();
+    let url = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_string(), |pq| pq.to_string());
+    let response = next.run(req).await;
+    if let Some(LoggedCode(code)) = response.extensions().get::<LoggedCode>() {
+        let addr = peer.map_or_else(String::new, |a| a.to_string());
+        log::info(&format!("{addr} - \"{method} {url}\" {code}"));
+    }
+    response
+}
+
+fn answer(result: Result<Reply, ApiError>) -> Response {
+    let (mut response, code) = match result {
+        Ok(reply) => {
+            let mut r = (StatusCode::OK, envelope::success(&reply)).into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            (r, 200)
+        }
+        Err(e) => (text_response(e.status(), envelope::failure(&e)), e.code()),
+    };
+    response.extensions_mut().insert(LoggedCode(code));
+    response
+}
+
+/// cfssl's `HTTPHandler`: the method check, then the body (bounded in size and time),
+/// then the endpoint's work on the blocking pool.
+async fn handle(
+    app: AppState,
+    methods: &'static [Method],
+    process: Process,
+    req: hyper::Request<Body>,
+) -> Response {
+    if !methods.contains(req.method()) {
+        return answer(Err(ApiError::method_not_allowed(req.method().as_str())));
+    }
+    let query = req.uri().query().unwrap_or("").to_string();
+    let body = match read_body(req.into_body()).await {
+        Ok(b) => b,
+        Err(e) => return answer(Err(e)),
+    };
+    let result = blocking(app, move |app| {
+        process(
+            app,
+            &Request {
+                body: &body,
+                query: &query,
+                now: Utc::now(),
+            },
+        )
+    })
+    .await;
+    answer(result)
+}
+
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    let limited = http_body_util::Limited::new(body, MAX_BODY as usize);
+    match tokio::time::timeout(REQUEST_TIMEOUT, limited.collect()).await {
+        Err(_) => Err(ApiError::Http(
+            StatusCode::REQUEST_TIMEOUT,
+            "request body not received in time".into(),
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::Http(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body is larger than {MAX_BODY} bytes"),
+        )),
+        Ok(Err(e)) => Err(ApiError::Other(e.to_string())),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// Runs CPU-bound work off the async threads, a bounded number at a time. A panic in
+/// it is a bug, but it costs that one request a 500, not the server.
+pub async fn blocking<T: Send + 'static>(
+    app: AppState,
+    work: impl FnOnce(&App) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let Ok(_permit) = app.work.acquire().await else {
+        return Err(ApiError::Other("server is shutting down".into()));
+    };
+    let task = {
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || work(&app))
+    };
+    match task.await {
+        Ok(result) => result,
+        Err(e) => {
+            log::error(&format!("request handler failed: {e}"));
+            Err(ApiError::Other("internal error".into()))
+        }
+    }
+}
+
+/// TLS for the listener: the rustls config and `-mutual-tls-cn`.
+pub struct Tls {
+    pub config: Arc<rustls::ServerConfig>,
+    pub cn_regex: Option<(regex::Regex, String)>,
+}
+
+/// cfssl's `-tls-*` / `-mutual-tls-*` setup; `None` without `-tls-cert` and `-tls-key`.
+pub fn tls_from(opts: &ServeOptions) -> Result<Option<Tls>, Error> {
+    if opts.tls_cert.is_empty() || opts.tls_key.is_empty() {
+        return Ok(None);
+    }
+    let config = tls::server_config(
+        &opts.tls_cert,
+        &opts.tls_key,
+        &opts.mutual_tls_ca,
+        &opts.min_tls_version,
+    )?;
+    let cn_regex = match (opts.mutual_tls_ca.as_str(), opts.mutual_tls_cn.as_str()) {
+        ("", _) | (_, "") => None,
+        (_, re) => Some((tls::cn_regex(re)?, re.to_string())),
+    };
+    Ok(Some(Tls { config, cn_regex }))
+}
+
+/// Serves `router` on an already bound `listener` until `shutdown` completes, then lets
+/// requests in flight finish (bounded). Each connection gets header, body and
+/// handshake timeouts; with `tls`, plain HTTP gets Go's 400 answer.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: Option<Tls>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let tls = tls.map(Arc::new);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // Out of descriptors or a reset before accept: keep serving.
+                Err(e) => {
+                    log::warning(&format!("accept failed: {e}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let tls = tls.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            match tls {
+                None => serve_connection(stream, addr, router, None, watcher).await,
+                Some(tls) => {
+                    if let Some(stream) = tls_accept(stream, &tls).await {
+                        serve_connection(stream, addr, router, Some(tls), watcher).await
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await;
+    Ok(())
+}
+
+/// The TLS handshake, bounded in time. Plain HTTP gets Go's answer, and a failed
+/// handshake just closes the connection, as Go's server does.
+async fn tls_accept(
+    stream: tokio::net::TcpStream,
+    tls: &Tls,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    let mut head = [0u8; 5];
+    let peeked = tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+        loop {
+            match stream.peek(&mut head).await {
+                Ok(n) if n >= head.len() || n == 0 => return n,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                Err(_) => return 0,
+            }
+        }
+    })
+    .await
+    .unwrap_or(0);
+    if peeked < head.len() {
+        return None;
+    }
+    if looks_like_http(&head) {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = stream;
+        let _ = stream
+            .write_all(
+                b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+            )
+            .await;
+        let _ = stream.shutdown().await;
+        return None;
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+        .await
+        .ok()?
+        .ok()
+}
+
+/// Go's `tlsRecordHeaderLooksLikeHTTP`.
+fn looks_like_http(head: &[u8; 5]) -> bool {
+    matches!(head, b"GET /" | b"HEAD " | b"POST " | b"PUT /" | b"OPTIO")
+}
+
+trait PeerCn {
+    fn peer_cn(&self) -> Option<String>;
+}
+
+impl PeerCn for tokio::net::TcpStream {
+    fn peer_cn(&self) -> Option<String> {
+        None
+    }
+}
+
+impl PeerCn for tokio_rustls::server::TlsStream<tokio::net::TcpStream> {
+    fn peer_cn(&self) -> Option<String> {
+        let cert = self.get_ref().1.peer_certificates()?.first()?;
+        Some(tls::common_name(cert.as_ref()))
+    }
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    addr: SocketAddr,
+    router: Router,
+    tls: Option<Arc<Tls>>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + PeerCn + 'static,
+{
+    let peer = Peer { addr };
+    let cn = stream.peer_cn();
+    let rejected_cn: Option<String> = match tls.as_deref().and_then(|t| t.cn_regex.as_ref()) {
+        Some((re, text)) => match &cn {
+            Some(cn) if re.is_match(cn) => None,
+            Some(cn) => Some(format!(
+                "Rejected client cert CN \"{cn}\" does not match regex {text}"
+            )),
+            None => Some(String::new()),
+        },
+        None => None,
+    };
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            let router = router.clone();
+            let peer = peer.clone();
+            let rejected = rejected_cn.clone();
+            async move {
+                if let Some(line) = rejected {
+                    if !line.is_empty() {
+                        log::warning(&line);
+                    }
+                    return Ok::<_, std::convert::Infallible>(text_response(
+                        StatusCode::FORBIDDEN,
+                        "Invalid CN\n",
+                    ));
+                }
+                req.extensions_mut().insert(peer);
+                use tower::ServiceExt;
+                Ok(router
+                    .oneshot(req.map(Body::new))
+                    .await
+                    .unwrap_or_else(|e| match e {}))
+            }
+        });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(REQUEST_TIMEOUT)
+        .keep_alive(true);
+    let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let _ = watcher.watch(conn).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_is_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<App>();
+    }
+
+    #[test]
+    fn endpoint_names_are_unique() {
+        for (i, a) in ENDPOINTS.iter().enumerate() {
+            assert!(ENDPOINTS[i + 1..].iter().all(|b| b.name != a.name));
+        }
+    }
+}

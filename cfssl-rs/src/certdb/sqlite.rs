@@ -1,0 +1,315 @@
+//! The SQLite dialect (driver `sqlite3`), embedded through rusqlite's bundled SQLite.
+//! Values are stored with the storage classes Go's sqlite3 driver gives them (text for
+//! strings and times, blob for the JSON columns, text for OCSP bodies), so that
+//! `typeof()` agrees column by column with a database cfssl wrote.
+
+use super::record::{parse_sqlite_time, sqlite_time};
+use super::{sql, CertDb, CertificateRecord, OcspRecord, RevokedEntry, SchemaConn};
+use crate::error::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long a statement waits for another process's lock before failing with
+/// "database is locked" (Go's sqlite3 driver waits 5 s too).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One connection: SQLite runs one writer at a time anyway, and a single connection
+/// keeps `sign` and `revoke` from racing each other for the lock inside one process.
+pub struct Sqlite {
+    conn: Mutex<Connection>,
+}
+
+fn db_err(e: rusqlite::Error) -> crate::Error {
+    match &e {
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => super::store_error(msg),
+        _ => super::store_error(e),
+    }
+}
+
+/// A string stored as SQLite text even when it is not UTF-8, as Go binds `string`.
+struct Text<'a>(&'a [u8]);
+
+impl ToSql for Text<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(self.0)))
+    }
+}
+
+/// Go's `[]byte` (the JSON columns): a blob.
+struct Blob<'a>(&'a [u8]);
+
+impl ToSql for Blob<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self.0)))
+    }
+}
+
+fn opt_bytes(row: &Row, i: usize) -> rusqlite::Result<Option<Vec<u8>>> {
+    Ok(match row.get_ref(i)? {
+        ValueRef::Null => None,
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(b.to_vec()),
+        ValueRef::Integer(n) => Some(n.to_string().into_bytes()),
+        ValueRef::Real(f) => Some(f.to_string().into_bytes()),
+    })
+}
+
+fn opt_text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
+    Ok(opt_bytes(row, i)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+fn text(row: &Row, i: usize) -> rusqlite::Result<String> {
+    Ok(opt_text(row, i)?.unwrap_or_default())
+}
+
+/// A time column: text in any of Go's layouts, or unix seconds.
+fn opt_time(row: &Row, i: usize) -> Result<Option<DateTime<Utc>>> {
+    match row.get_ref(i).map_err(db_err)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(n) => DateTime::from_timestamp(n, 0)
+            .map(Some)
+            .ok_or_else(|| super::store_error(format!("timestamp {n} out of range"))),
+        v => {
+            parse_sqlite_time(&String::from_utf8_lossy(v.as_bytes().unwrap_or_default())).map(Some)
+        }
+    }
+}
+
+fn time(row: &Row, i: usize) -> Result<DateTime<Utc>> {
+    Ok(opt_time(row, i)?.unwrap_or_else(super::record::zero_time))
+}
+
+fn certificate(row: &Row) -> Result<CertificateRecord> {
+    let t = |i| text(row, i).map_err(db_err);
+    let o = |i| opt_text(row, i).map_err(db_err);
+    Ok(CertificateRecord {
+        serial: t(0)?,
+        aki: t(1)?,
+        ca_label: t(2)?,
+        status: t(3)?,
+        reason: row.get::<_, Option<i64>>(4).map_err(db_err)?.unwrap_or(0),
+        expiry: time(row, 5)?,
+        revoked_at: time(row, 6)?,
+        pem: t(7)?,
+        issued_at: opt_time(row, 8)?,
+        not_before: opt_time(row, 9)?,
+        metadata: o(10)?,
+        sans: o(11)?,
+        common_name: o(12)?,
+    })
+}
+
+fn ocsp(row: &Row) -> Result<OcspRecord> {
+    Ok(OcspRecord {
+        serial: text(row, 0).map_err(db_err)?,
+        aki: text(row, 1).map_err(db_err)?,
+        body: opt_bytes(row, 2).map_err(db_err)?.unwrap_or_default(),
+        expiry: time(row, 3)?,
+    })
+}
+
+impl Sqlite {
+    /// Opens (creating an empty file if there is none, as Go's driver does) without
+    /// touching the schema.
+    pub fn open(data_source: &str) -> Result<Sqlite> {
+        let conn = Connection::open(data_source).map_err(db_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+        Ok(Sqlite {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        // A panic while holding the lock leaves the connection usable: SQLite rolls
+        // back any statement that was not finished.
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn)
+    }
+
+    fn query<T>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToSql],
+        map: impl Fn(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(sql).map_err(db_err)?;
+            let mut rows = stmt.query(params).map_err(db_err)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(db_err)? {
+                out.push(map(row)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn execute(&self, sql: &str, params: &[&dyn ToSql]) -> Result<u64> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(sql).map_err(db_err)?;
+            stmt.execute(params).map(|n| n as u64).map_err(db_err)
+        })
+    }
+}
+
+impl CertDb for Sqlite {
+    fn insert_certificate(&self, r: &CertificateRecord) -> Result<()> {
+        let expiry = sqlite_time(&r.expiry);
+        let revoked_at = sqlite_time(&r.revoked_at);
+        let issued_at = r.issued_at.as_ref().map(sqlite_time);
+        let not_before = r.not_before.as_ref().map(sqlite_time);
+        let n = self.execute(
+            sql::INSERT,
+            params![
+                Text(r.serial.as_bytes()),
+                Text(r.aki.as_bytes()),
+                Text(r.ca_label.as_bytes()),
+                Text(r.status.as_bytes()),
+                r.reason,
+                expiry,
+                revoked_at,
+                Text(r.pem.as_bytes()),
+                issued_at,
+                not_before,
+                r.metadata.as_deref().map(|m| Blob(m.as_bytes())),
+                r.sans.as_deref().map(|s| Blob(s.as_bytes())),
+                r.common_name.as_deref().map(|c| Text(c.as_bytes())),
+            ],
+        )?;
+        super::check_one_row(n, "certificate")
+    }
+
+    fn get_certificate(&self, serial: &str, aki: &str) -> Result<Vec<CertificateRecord>> {
+        self.query(sql::SELECT_ONE, params![serial, aki], certificate)
+    }
+
+    fn unexpired_certificates(&self) -> Result<Vec<CertificateRecord>> {
+        self.query(sql::SELECT_UNEXPIRED, params![], certificate)
+    }
+
+    fn for_each_revoked_unexpired(
+        &self,
+        each: &mut dyn FnMut(RevokedEntry) -> Result<()>,
+    ) -> Result<()> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare_cached(sql::SELECT_REVOKED_UNEXPIRED)
+                .map_err(db_err)?;
+            let mut rows = stmt.query(params![]).map_err(db_err)?;
+            while let Some(row) = rows.next().map_err(db_err)? {
+                each(RevokedEntry {
+                    serial: text(row, 0).map_err(db_err)?,
+                    revoked_at: time(row, 1)?,
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    fn revoke(&self, serial: &str, aki: &str, reason: i64) -> Result<()> {
+        let n = self.execute(sql::REVOKE, params![reason, serial, aki])?;
+        super::check_revoked_rows(n)
+    }
+
+    fn insert_ocsp(&self, r: &OcspRecord) -> Result<()> {
+        let n = self.execute(
+            sql::INSERT_OCSP,
+            params![
+                Text(r.serial.as_bytes()),
+                Text(r.aki.as_bytes()),
+                Text(&r.body),
+                sqlite_time(&r.expiry)
+            ],
+        )?;
+        super::check_one_row(n, "OCSP")
+    }
+
+    fn update_ocsp(&self, r: &OcspRecord) -> Result<()> {
+        let n = self.execute(
+            sql::UPDATE_OCSP,
+            params![Text(&r.body), sqlite_time(&r.expiry), r.serial, r.aki],
+        )?;
+        super::check_updated_ocsp_rows(n)
+    }
+
+    fn get_ocsp(&self, serial: &str, aki: &str) -> Result<Vec<OcspRecord>> {
+        self.query(sql::SELECT_OCSP, params![serial, aki], ocsp)
+    }
+
+    fn unexpired_ocsps(&self) -> Result<Vec<OcspRecord>> {
+        self.query(sql::SELECT_UNEXPIRED_OCSP, params![], ocsp)
+    }
+
+    fn migrate(&self) -> Result<i64> {
+        self.with(|c| super::run_migrations(&mut Schema(c), super::SQLITE_MIGRATIONS))
+    }
+}
+
+struct Schema<'a>(&'a Connection);
+
+impl SchemaConn for Schema<'_> {
+    fn table_exists(&mut self, table: &str) -> Result<bool> {
+        self.0
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                params![table],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(db_err)
+    }
+
+    fn column_exists(&mut self, table: &str, column: &str) -> Result<bool> {
+        self.0
+            .query_row(
+                "SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+                params![table, column],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(db_err)
+    }
+
+    fn create_goose_table(&mut self) -> Result<()> {
+        self.0
+            .execute_batch(
+                "CREATE TABLE goose_db_version (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    version_id INTEGER NOT NULL,
+                    is_applied INTEGER NOT NULL,
+                    tstamp TIMESTAMP DEFAULT (datetime('now'))
+                );
+                INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1);",
+            )
+            .map_err(db_err)
+    }
+
+    fn goose_rows(&mut self) -> Result<Vec<(i64, bool)>> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT version_id, is_applied FROM goose_db_version ORDER BY id DESC")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+            })
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
+    fn apply(&mut self, version: i64, statements: &[String]) -> Result<()> {
+        let tx = self.0.unchecked_transaction().map_err(db_err)?;
+        for s in statements {
+            tx.execute_batch(s).map_err(db_err)?;
+        }
+        tx.execute(
+            "INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, 1)",
+            params![version],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)
+    }
+}

@@ -1,0 +1,128 @@
+//! `cfssl serve`: the HTTP API server. Flags become [`api::ServeOptions`], the app is
+//! built once, then a multi-thread runtime serves until SIGINT or SIGTERM.
+
+use super::{Command, Context};
+use crate::api::{self, App, ServeOptions};
+use crate::error::{Error, Result};
+use crate::log;
+use std::sync::Arc;
+
+pub static COMMAND: Command = Command {
+    name: "serve",
+    usage: "cfssl serve -- set up a HTTP server handles CF SSL requests
+
+Usage of serve:
+        cfssl serve [-address address] [-min-tls-version version] [-ca cert] [-ca-bundle bundle] \\
+                    [-ca-key key] [-int-bundle bundle] [-int-dir dir] [-port port] \\
+                    [-metadata file] [-remote remote_host] [-config config] \\
+                    [-responder cert] [-responder-key key] \\
+                    [-tls-cert cert] [-tls-key key] [-mutual-tls-ca ca] [-mutual-tls-cn regex] \\
+                    [-tls-remote-ca ca] [-mutual-tls-client-cert cert] [-mutual-tls-client-key key] \\
+                    [-db-config db-config] [-disable endpoint[,endpoint]]
+
+Flags:
+",
+    own_flags: &[
+        "address",
+        "port",
+        "min-tls-version",
+        "ca",
+        "ca-key",
+        "ca-bundle",
+        "int-bundle",
+        "int-dir",
+        "metadata",
+        "remote",
+        "config",
+        "responder",
+        "responder-key",
+        "tls-key",
+        "tls-cert",
+        "mutual-tls-ca",
+        "mutual-tls-cn",
+        "tls-remote-ca",
+        "mutual-tls-client-cert",
+        "mutual-tls-client-key",
+        "db-config",
+        "disable",
+        "loglevel",
+    ],
+    run,
+};
+
+/// Go's `net.JoinHostPort`.
+fn join_host_port(host: &str, port: i64) -> String {
+    match host.contains(':') {
+        true => format!("[{host}]:{port}"),
+        false => format!("{host}:{port}"),
+    }
+}
+
+fn run(ctx: &Context) -> Result<String> {
+    let f = ctx.flags;
+    if !f.positionals().is_empty() {
+        return Err(Error::plain(
+            "argument is provided but not defined; please refer to the usage by flag -h",
+        ));
+    }
+    if !f.get_str("db-config").is_empty() {
+        crate::input::read_file(f.get_str("db-config"))
+            .map_err(|_| Error::coded(5200, "could not read configuration file"))?;
+        return Err(Error::plain(
+            "serve -db-config: the certificate database is not supported by cfssl-rs serve yet",
+        ));
+    }
+    ctx.refuse_remote()?;
+    let opts = ServeOptions {
+        ca: f.get_str("ca").into(),
+        ca_key: f.get_str("ca-key").into(),
+        ca_key_password: super::ca_key_password(),
+        config: ctx.config.clone(),
+        responder: f.get_str("responder").into(),
+        responder_key: f.get_str("responder-key").into(),
+        tls_cert: f.get_str("tls-cert").into(),
+        tls_key: f.get_str("tls-key").into(),
+        min_tls_version: f.get_str("min-tls-version").into(),
+        mutual_tls_ca: f.get_str("mutual-tls-ca").into(),
+        mutual_tls_cn: f.get_str("mutual-tls-cn").into(),
+        disable: f.get_str("disable").into(),
+    };
+    let addr = join_host_port(f.get_str("address"), f.get_int("port"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::plain(format!("cannot start the server runtime: {e}")))?;
+    runtime.block_on(async {
+        let app = Arc::new(App::build(&opts));
+        let router = api::router(app, &opts.disable);
+        let tls = api::tls_from(&opts)?;
+        log::info(&match (&tls, opts.mutual_tls_ca.is_empty()) {
+            (None, _) => format!("Now listening on {addr}"),
+            (Some(_), true) => format!("Now listening on https://{addr}"),
+            (Some(_), false) => format!("Now listening with mutual TLS on https://{addr}"),
+        });
+        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+            Error::plain(format!(
+                "listen tcp {addr}: bind: {}",
+                crate::error::go_errno_text(&e)
+            ))
+        })?;
+        api::serve(listener, router, tls, shutdown_signal())
+            .await
+            .map_err(|e| Error::plain(e.to_string()))
+    })?;
+    Ok(String::new())
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
