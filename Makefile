@@ -2,7 +2,7 @@
 #
 #   make                  build release binaries, then run tls-setup with them
 #   make test             build release binaries, then run every test (cargo test --workspace)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (cfssl, cfssljson, cfssl-certinfo, mkbundle)
 #   make clean
 #   make fuzz             run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz + nightly)
 
@@ -41,9 +41,13 @@ LINK_FLAGS += -C link-arg=-Wl,--symbol-ordering-file=$(CURDIR)/bench/symbol-orde
 	-C link-arg=-Wl,--no-warn-symbol-ordering
 endif
 
+# cfssl's other programs (cfssl-certinfo, mkbundle) are extra binaries of cfssl-rs.
+EXTRA_BINS := cfssl-certinfo mkbundle
+
 build:
 	$(CARGO) rustc --release -p cfssl-rs --bin cfssl -- $(LINK_FLAGS)
 	$(CARGO) rustc --release -p cfssljson-rs --bin cfssljson -- $(LINK_FLAGS)
+	for b in $(EXTRA_BINS); do $(CARGO) rustc --release -p cfssl-rs --bin $$b -- $(LINK_FLAGS) || exit 1; done
 
 # etcd's hack/tls-setup flow, unchanged, with our binaries swapped in.
 certs: build
@@ -56,6 +60,7 @@ install: build
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(CFSSL_BIN) $(DESTDIR)$(BINDIR)/cfssl
 	install -m 0755 $(CFSSLJSON_BIN) $(DESTDIR)$(BINDIR)/cfssljson
+	for b in $(EXTRA_BINS); do install -m 0755 $(RELEASE_DIR)/$$b $(DESTDIR)$(BINDIR)/$$b || exit 1; done
 
 clean:
 	$(MAKE) -C tls-setup clean

@@ -476,9 +476,14 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
             p.backdate = duration::parse(&raw.backdate_string).map_err(invalid)?;
         }
         if let (Some(nb), Some(na)) = (p.not_before, p.not_after) {
-            // cfssl crashes here (it wraps a nil error); a message is kinder.
+            // cfssl crashes here (it wraps a nil error, exit 2); a message is kinder,
+            // and the status stays.
             if na < nb {
-                return Err(invalid("not_after is before not_before"));
+                return Err(Error::abort(format!(
+                    "invalid configuration: not_after ({}) is before not_before ({})",
+                    na.to_rfc3339(),
+                    nb.to_rfc3339()
+                )));
             }
         }
         for q in raw.policies.iter().flat_map(|pol| &pol.qualifiers) {
@@ -1573,10 +1578,6 @@ mod tests {
                 "invalid configuration",
             ),
             (
-                r#""expiry":"1h","not_before":"2024-01-02T00:00:00Z","not_after":"2024-01-01T00:00:00Z""#,
-                "not_after is before not_before",
-            ),
-            (
                 r#""expiry":"1h","Policies":[{"ID":"abc"}]"#,
                 "failed to unmarshal configuration: Invalid OID",
             ),
@@ -1598,6 +1599,16 @@ mod tests {
             let want_json = format!(r#"{{"code":5200,"message":"{want}"}}"#);
             assert_eq!(got, want_json, "{body}");
         }
+        let e = parse(
+            with_default(r#""expiry":"1h","not_before":"2024-01-02T00:00:00Z","not_after":"2024-01-01T00:00:00Z""#)
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2, "cfssl panics here");
+        assert_eq!(
+            e.to_string(),
+            "invalid configuration: not_after (2024-01-01T00:00:00+00:00) is before not_before (2024-01-02T00:00:00+00:00)"
+        );
         // Both kinds of remote: the bare policy error.
         let both = r#"{"remotes":{"r":"127.0.0.1:8888"},"signing":{"default":{"remote":"r","auth_remote":{"remote":"r"}}}}"#;
         assert_eq!(err(both), coded("Invalid or unknown policy"));

@@ -789,6 +789,7 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
         .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
     let info = &csr.certification_request_info;
     verify_signature(
+        9300,
         &csr.signature_algorithm.algorithm.to_id_string(),
         &info.subject_pki,
         info.raw,
@@ -849,85 +850,18 @@ fn view(der: &[u8]) -> Result<ParsedCsr> {
     Ok(out)
 }
 
-/// Checks the request's self-signature with the algorithms Go's x509 accepts for CSRs.
-fn verify_signature(
+/// Checks a signature with the algorithms Go's x509 accepts for CSRs (SHA-1 still
+/// allowed); a failure is Go's text under `code` (the OCSP signer checks certificates
+/// with it too).
+pub(crate) fn verify_signature(
+    code: u32,
     sig_alg: &str,
     spki: &x509_parser::x509::SubjectPublicKeyInfo,
     message: &[u8],
     signature: &[u8],
 ) -> Result<()> {
-    use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string())
-        .unwrap_or_default();
-    let ecdsa = |p256: &'static dyn VerificationAlgorithm,
-                 p384: &'static dyn VerificationAlgorithm,
-                 p521: &'static dyn VerificationAlgorithm|
-     -> Option<&'static dyn VerificationAlgorithm> {
-        match curve.as_str() {
-            "1.2.840.10045.3.1.7" => Some(p256),
-            "1.3.132.0.34" => Some(p384),
-            "1.3.132.0.35" => Some(p521),
-            _ => None,
-        }
-    };
-    let (alg, failure): (Option<&'static dyn VerificationAlgorithm>, &str) = match sig_alg {
-        "1.2.840.113549.1.1.5" => (
-            Some(&sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY),
-            "crypto/rsa: verification error",
-        ),
-        "1.2.840.113549.1.1.11" => (
-            Some(&sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY),
-            "crypto/rsa: verification error",
-        ),
-        "1.2.840.113549.1.1.12" => (
-            Some(&sig::RSA_PKCS1_2048_8192_SHA384),
-            "crypto/rsa: verification error",
-        ),
-        "1.2.840.113549.1.1.13" => (
-            Some(&sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY),
-            "crypto/rsa: verification error",
-        ),
-        "1.2.840.10045.4.3.2" => (
-            ecdsa(
-                &sig::ECDSA_P256_SHA256_ASN1,
-                &sig::ECDSA_P384_SHA256_ASN1,
-                &sig::ECDSA_P521_SHA256_ASN1,
-            ),
-            "x509: ECDSA verification failure",
-        ),
-        "1.2.840.10045.4.3.3" => (
-            ecdsa(
-                &sig::ECDSA_P256_SHA384_ASN1,
-                &sig::ECDSA_P384_SHA384_ASN1,
-                &sig::ECDSA_P521_SHA384_ASN1,
-            ),
-            "x509: ECDSA verification failure",
-        ),
-        "1.2.840.10045.4.3.4" => (
-            ecdsa(
-                &sig::ECDSA_P256_SHA512_ASN1,
-                &sig::ECDSA_P384_SHA512_ASN1,
-                &sig::ECDSA_P521_SHA512_ASN1,
-            ),
-            "x509: ECDSA verification failure",
-        ),
-        "1.3.101.112" => (Some(&sig::ED25519), "x509: Ed25519 verification failure"),
-        _ => (None, ""),
-    };
-    let Some(alg) = alg else {
-        return Err(Error::coded(
-            9300,
-            "x509: cannot verify signature: algorithm unimplemented",
-        ));
-    };
-    sig::UnparsedPublicKey::new(alg, &spki.subject_public_key.data)
-        .verify(message, signature)
-        .map_err(|_| Error::coded(9300, failure))
+    crate::keys::check_signature(sig_alg, spki, message, signature, true)
+        .map_err(|e| Error::coded(code, e))
 }
 
 #[cfg(test)]

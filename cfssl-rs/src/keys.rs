@@ -32,7 +32,7 @@ impl Curve {
         }
     }
 
-    fn from_oid(oid: &str) -> Option<Curve> {
+    pub fn from_oid(oid: &str) -> Option<Curve> {
         [Curve::P256, Curve::P384, Curve::P521]
             .into_iter()
             .find(|c| c.oid() == oid)
@@ -223,6 +223,22 @@ impl PrivateKey {
             .map_err(|e| Error::coded(1000, format!("signing failed: {e}")))
     }
 
+    /// Signs as Go does where the hash follows the key type alone (`CreateCRL`,
+    /// x/crypto/ocsp): SHA-256 for every RSA key, the curve's hash for ECDSA.
+    /// Returns the signature's AlgorithmIdentifier DER and the signature.
+    pub fn sign_by_key_type(&self, message: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+        match self.key_type {
+            KeyType::Rsa { .. } => Ok((
+                asn1::seq(&[
+                    &asn1::oid("1.2.840.113549.1.1.11").unwrap_or_default(),
+                    &[asn1::NULL, 0],
+                ]),
+                self.sign_rsa_sha256(message)?,
+            )),
+            _ => Ok((self.signature_algorithm_der(), self.sign(message)?)),
+        }
+    }
+
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.pair
             .sign(message)
@@ -360,6 +376,90 @@ fn from_sec1(der: &[u8], curve_hint: Option<Curve>) -> Result<PrivateKey> {
     }
     .map_err(|_| failed())?;
     from_pkcs8(KeyType::Ec(curve), pkcs8.as_bytes())
+}
+
+/// Go's `checkSignature`: verifies `signature` over `message` with the key in `spki`,
+/// for the signature algorithms Go's x509 accepts. The error is Go's text. Go refuses
+/// SHA-1 in certificate chains but still accepts it on CSRs (`allow_sha1`).
+pub fn check_signature(
+    sig_alg: &str,
+    spki: &x509_parser::x509::SubjectPublicKeyInfo,
+    message: &[u8],
+    signature: &[u8],
+    allow_sha1: bool,
+) -> std::result::Result<(), String> {
+    use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string())
+        .unwrap_or_default();
+    let ecdsa = |p256: &'static dyn VerificationAlgorithm,
+                 p384: &'static dyn VerificationAlgorithm,
+                 p521: &'static dyn VerificationAlgorithm|
+     -> Option<&'static dyn VerificationAlgorithm> {
+        match curve.as_str() {
+            "1.2.840.10045.3.1.7" => Some(p256),
+            "1.3.132.0.34" => Some(p384),
+            "1.3.132.0.35" => Some(p521),
+            _ => None,
+        }
+    };
+    let (alg, failure): (Option<&'static dyn VerificationAlgorithm>, &str) = match sig_alg {
+        "1.2.840.113549.1.1.5" if !allow_sha1 => {
+            return Err("x509: cannot verify signature: insecure algorithm SHA1-RSA".into())
+        }
+        "1.2.840.113549.1.1.5" => (
+            Some(&sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY),
+            "crypto/rsa: verification error",
+        ),
+        "1.2.840.113549.1.1.11" => (
+            Some(&sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY),
+            "crypto/rsa: verification error",
+        ),
+        "1.2.840.113549.1.1.12" => (
+            Some(&sig::RSA_PKCS1_2048_8192_SHA384),
+            "crypto/rsa: verification error",
+        ),
+        "1.2.840.113549.1.1.13" => (
+            Some(&sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY),
+            "crypto/rsa: verification error",
+        ),
+        "1.2.840.10045.4.3.2" => (
+            ecdsa(
+                &sig::ECDSA_P256_SHA256_ASN1,
+                &sig::ECDSA_P384_SHA256_ASN1,
+                &sig::ECDSA_P521_SHA256_ASN1,
+            ),
+            "x509: ECDSA verification failure",
+        ),
+        "1.2.840.10045.4.3.3" => (
+            ecdsa(
+                &sig::ECDSA_P256_SHA384_ASN1,
+                &sig::ECDSA_P384_SHA384_ASN1,
+                &sig::ECDSA_P521_SHA384_ASN1,
+            ),
+            "x509: ECDSA verification failure",
+        ),
+        "1.2.840.10045.4.3.4" => (
+            ecdsa(
+                &sig::ECDSA_P256_SHA512_ASN1,
+                &sig::ECDSA_P384_SHA512_ASN1,
+                &sig::ECDSA_P521_SHA512_ASN1,
+            ),
+            "x509: ECDSA verification failure",
+        ),
+        "1.3.101.112" => (Some(&sig::ED25519), "x509: Ed25519 verification failure"),
+        _ => (None, ""),
+    };
+    let Some(alg) = alg else {
+        return Err("x509: cannot verify signature: algorithm unimplemented".into());
+    };
+    sig::UnparsedPublicKey::new(alg, &spki.subject_public_key.data)
+        .verify(message, signature)
+        .map_err(|_| failure.to_string())
 }
 
 #[cfg(test)]

@@ -82,6 +82,10 @@ pub struct SignRequest {
     pub label: String,
     /// `-crl`: replaces the profile's CRL distribution point.
     pub crl_override: String,
+    /// Refuse a certificate with an empty subject and no subjectAltName (RFC 5280
+    /// §4.1.2.6), which cfssl issues: the command line asks for this; the server keeps
+    /// cfssl's wire behaviour.
+    pub require_subject_or_san: bool,
 }
 
 /// What `info` asks for (cfssl's `info.Req`).
@@ -174,6 +178,11 @@ pub fn local_template(
     if !req.crl_override.is_empty() {
         t.crl_url = req.crl_override.clone();
     }
+    if req.require_subject_or_san && t.subject_der == EMPTY_NAME && t.sans.is_empty() {
+        return Err(Error::plain(
+            "refusing to issue a certificate with an empty subject and no subjectAltName (RFC 5280 section 4.1.2.6): give the request a CN, names or hosts",
+        ));
+    }
     Ok(t)
 }
 
@@ -206,11 +215,13 @@ fn check_ca_request(
 }
 
 /// The local signer's checks on what is being asked for, in cfssl's order: the name
-/// whitelist (an unanchored regex over the CN and every DNS, email and URI SAN), then
+/// whitelist (an unanchored regex over a non-empty CN and every DNS, email and URI
+/// SAN), then
 /// a profile that insists on client-provided serial numbers, which the CLI never sends.
 pub fn check_request(profile: &Profile, cn: &str, sans: &[San]) -> Result<()> {
     if let Some(re) = &profile.name_whitelist {
-        let listed = re.is_match(cn)
+        // cfssl checks the CN only when there is one.
+        let listed = (cn.is_empty() || re.is_match(cn))
             && sans.iter().all(|s| match s {
                 San::Dns(d) | San::Email(d) | San::Uri(d) => re.is_match(d),
                 San::Ip(_) => true,
@@ -243,6 +254,7 @@ pub fn template(
     profile.check_policies()?;
     let (key_usage, ekus) = profile.key_usage();
     let (not_before, not_after) = profile.validity(now)?;
+    check_issuable(profile, now, not_before, not_after)?;
     let mut extra_extensions = extra;
     if !profile.policies.is_empty() {
         extra_extensions.push(RawExtension {
@@ -292,9 +304,11 @@ pub fn selfsign_template(
     let not_after = now
         .checked_add_signed(chrono::Duration::nanoseconds(profile.expiry))
         .ok_or_else(|| Error::plain("certificate expiry is out of range"))?;
+    let not_before = now - chrono::Duration::minutes(5);
+    check_issuable(profile, now, not_before, not_after)?;
     Ok(Template {
         serial: random_serial_63(),
-        not_before: now - chrono::Duration::minutes(5),
+        not_before,
         not_after,
         subject_der,
         spki_der,
@@ -516,6 +530,44 @@ pub fn sign_logged(
         serial_decimal(&t.serial)
     ));
     Ok(der)
+}
+
+/// The DER of a Name with no RDNs.
+const EMPTY_NAME: &[u8] = &[0x30, 0x00];
+
+/// cfssl issues certificates that are never valid (and exits 0); we refuse them and say
+/// which setting is to blame.
+fn check_issuable(
+    profile: &Profile,
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+    not_after: DateTime<Utc>,
+) -> Result<()> {
+    let never = |why: String| {
+        Err(Error::plain(format!(
+            "refusing to issue a certificate that is never valid: {why}"
+        )))
+    };
+    let at = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if profile.not_after.is_none() && profile.expiry < 0 {
+        let written = &profile.expiry_string;
+        let shown = match crate::duration::parse(written) {
+            Ok(n) if n == profile.expiry => format!(" ({written})"),
+            _ => String::new(),
+        };
+        return never(format!("expiry{shown} is negative"));
+    }
+    if not_after < now {
+        return never(format!("not_after {} is in the past", at(not_after)));
+    }
+    if not_after < not_before {
+        return never(format!(
+            "not_after {} is before not_before {}",
+            at(not_after),
+            at(not_before)
+        ));
+    }
+    Ok(())
 }
 
 /// Builds and signs a certificate. `issuer: None` makes it self-signed with `self_key`.

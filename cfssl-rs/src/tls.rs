@@ -36,44 +36,67 @@ fn versions(min: &str) -> Result<&'static [&'static rustls::SupportedProtocolVer
     }
 }
 
-/// The server side of `cfssl serve`: `cert`/`key` (PEM), and with `mutual_ca` a client
-/// certificate is required and must chain to one of its certificates.
+/// `-mutual-tls-ca`: the certificates client certificates must chain to.
+pub fn client_roots(path: &str) -> Result<rustls::RootCertStore> {
+    let failed = |e: Error| Error::plain(format!("failed to load mutual TLS CA file: {e}"));
+    let data = read(path).map_err(failed)?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in certificates(path, &data).map_err(failed)? {
+        roots
+            .add(c)
+            .map_err(|e| failed(Error::plain(format!("{path}: {e}"))))?;
+    }
+    Ok(roots)
+}
+
+/// The private key of `-tls-key`, refused with Go's `tls.X509KeyPair` texts.
+fn tls_key(path: &str) -> Result<PrivateKeyDer<'static>> {
+    let data = read(path)?;
+    PrivateKeyDer::from_pem_slice(&data).map_err(|_| {
+        let has_cert = crate::pemfile::decode(&data)
+            .is_some_and(|(block, _)| block.label.ends_with("CERTIFICATE"));
+        Error::plain(match has_cert {
+            true => "tls: found a certificate rather than a key in the PEM for the private key",
+            false => "tls: failed to find any PEM data in key input",
+        })
+    })
+}
+
+/// The server side of `cfssl serve`: `cert`/`key` (PEM), and with `client_roots` a
+/// client certificate is required and must chain to one of them.
 pub fn server_config(
     cert: &str,
     key: &str,
-    mutual_ca: &str,
+    client_roots: Option<rustls::RootCertStore>,
     min_version: &str,
 ) -> Result<Arc<rustls::ServerConfig>> {
     let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(versions(min_version)?)
         .map_err(|e| Error::plain(format!("TLS setup: {e}")))?;
-    let builder = if mutual_ca.is_empty() {
-        builder.with_no_client_auth()
-    } else {
-        let data = read(mutual_ca)
+    let builder = match client_roots {
+        None => builder.with_no_client_auth(),
+        Some(roots) => {
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            )
+            .build()
             .map_err(|e| Error::plain(format!("failed to load mutual TLS CA file: {e}")))?;
-        let mut roots = rustls::RootCertStore::empty();
-        for c in certificates(mutual_ca, &data)
-            .map_err(|e| Error::plain(format!("failed to load mutual TLS CA file: {e}")))?
-        {
-            roots
-                .add(c)
-                .map_err(|e| Error::plain(format!("failed to load mutual TLS CA file: {e}")))?;
+            builder.with_client_cert_verifier(verifier)
         }
-        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-            Arc::new(roots),
-            provider(),
-        )
-        .build()
-        .map_err(|e| Error::plain(format!("failed to load mutual TLS CA file: {e}")))?;
-        builder.with_client_cert_verifier(verifier)
     };
-    let chain = certificates(cert, &read(cert)?)?;
-    let key_der = PrivateKeyDer::from_pem_slice(&read(key)?)
-        .map_err(|e| Error::plain(format!("{key}: no usable private key: {e:?}")))?;
+    let cert_data = read(cert)?;
+    let chain = certificates(cert, &cert_data).map_err(|_| {
+        let has_key = crate::pemfile::decode(&cert_data)
+            .is_some_and(|(block, _)| block.label.ends_with("PRIVATE KEY"));
+        Error::plain(match has_key {
+            true => "tls: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched",
+            false => "tls: failed to find any PEM data in certificate input",
+        })
+    })?;
     let mut config = builder
-        .with_single_cert(chain, key_der)
-        .map_err(|e| Error::plain(format!("tls: {e}")))?;
+        .with_single_cert(chain, tls_key(key)?)
+        .map_err(|_| Error::plain("tls: private key does not match public key"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

@@ -316,6 +316,27 @@ pub fn json_quote(s: &str) -> String {
     out
 }
 
+/// The run-relative time fields of an object made during the run.
+fn add_run_times(o: &mut Object, run: Option<RunTimes>) {
+    let Some(run) = run else {
+        return;
+    };
+    if o.kind == "ocsp" {
+        crate::ocsp::add_run_times(o, run.start, run.end);
+        return;
+    }
+    if let (Some(t), Some(time)) = (o.reference_time, o.time.as_mut()) {
+        let field = if o.kind == "crl" {
+            "this_update"
+        } else {
+            "not_before"
+        };
+        let rel = |at: f64| ((t as f64) - at).round_ties_even() as i64;
+        time.insert(format!("{field}_minus_run_start_s"), json!(rel(run.start)));
+        time.insert(format!("{field}_minus_run_end_s"), json!(rel(run.end)));
+    }
+}
+
 impl Content {
     /// Replace the PEM blocks (and, with `b64_lines`, base64 CRL lines) of a text.
     fn plain_skeleton(
@@ -351,16 +372,7 @@ impl Content {
         location: String,
         run: Option<RunTimes>,
     ) -> String {
-        if let (Some(run), Some(t), Some(time)) = (run, o.reference_time, o.time.as_mut()) {
-            let field = if o.kind == "crl" {
-                "this_update"
-            } else {
-                "not_before"
-            };
-            let rel = |at: f64| ((t as f64) - at).round_ties_even() as i64;
-            time.insert(format!("{field}_minus_run_start_s"), json!(rel(run.start)));
-            time.insert(format!("{field}_minus_run_end_s"), json!(rel(run.end)));
-        }
+        add_run_times(&mut o, run);
         let marker = format!("<PEM#{}>", self.blocks.len());
         self.blocks.push(Block {
             location,

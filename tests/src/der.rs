@@ -390,7 +390,7 @@ pub fn time(t: &Tlv) -> Result<Time> {
     Ok(Time { kind, unix, second })
 }
 
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -1,4 +1,5 @@
-//! Facts about PEM objects (certificates, CSRs, private and public keys, CRLs),
+//! Facts about PEM objects (certificates, CSRs, private and public keys, CRLs; OCSP
+//! responses are in `ocsp`),
 //! in the structure of the golden expectations (`tests/golden/FORMAT.md`):
 //! `facts` compare with ==, `random` by shape, `time` by the time rules.
 
@@ -25,7 +26,7 @@ pub struct Object {
 }
 
 impl Object {
-    fn new(kind: &str, facts: Value, random: Value) -> Object {
+    pub(crate) fn new(kind: &str, facts: Value, random: Value) -> Object {
         Object {
             span: (0, 0),
             kind: kind.into(),
@@ -118,6 +119,10 @@ pub fn oid_name(oid: &str) -> String {
         "2.16.840.1.113730.4.1" => "netscapeServerGatedCrypto",
         "1.3.6.1.5.5.7.48.1" => "ocsp",
         "1.3.6.1.5.5.7.48.2" => "caIssuers",
+        "1.3.6.1.5.5.7.48.1.1" => "id-pkix-ocsp-basic",
+        "1.3.6.1.5.5.7.48.1.2" => "ocspNonce",
+        "1.3.14.3.2.26" => "sha1",
+        "2.16.840.1.101.3.4.2.1" => "sha256",
         "1.2.840.113549.1.9.14" => "extensionRequest",
         "1.2.840.113549.1.9.7" => "challengePassword",
         "1.3.6.1.5.5.7.2.1" => "cps",
@@ -145,7 +150,7 @@ const ED448_OID: &str = "1.3.101.113";
 const SKI_OID: &str = "2.5.29.14";
 const AKI_OID: &str = "2.5.29.35";
 
-fn sha1(data: &[u8]) -> Vec<u8> {
+pub(crate) fn sha1(data: &[u8]) -> Vec<u8> {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
         .as_ref()
         .to_vec()
@@ -161,7 +166,7 @@ fn sha256(data: &[u8]) -> Vec<u8> {
 // building blocks
 
 /// AlgorithmIdentifier -> {oid, name, params}.
-fn alg_id(t: &Tlv) -> Result<Value> {
+pub(crate) fn alg_id(t: &Tlv) -> Result<Value> {
     let ch = t.children()?;
     let first = ch
         .first()
@@ -177,7 +182,7 @@ fn alg_id(t: &Tlv) -> Result<Value> {
 }
 
 /// Name -> list of RDNs, each a list of [oid, string type, value].
-fn name_rdns(t: &Tlv) -> Result<Value> {
+pub(crate) fn name_rdns(t: &Tlv) -> Result<Value> {
     let mut rdns = Vec::new();
     for rdn in t.children()? {
         let mut atvs = Vec::new();
@@ -322,7 +327,7 @@ fn general_names(t: &Tlv) -> Result<Vec<Value>> {
 
 /// What the extension decoders need from the object around them.
 #[derive(Default)]
-struct ExtContext<'a> {
+pub(crate) struct ExtContext<'a> {
     spk: &'a [u8],
     spki_der: &'a [u8],
 }
@@ -476,7 +481,7 @@ fn decode_extension_inner(
 }
 
 /// Extensions SEQUENCE -> (list of facts, list of random shapes).
-fn extensions_list(t: &Tlv, ctx: &ExtContext) -> Result<(Vec<Value>, Vec<Value>)> {
+pub(crate) fn extensions_list(t: &Tlv, ctx: &ExtContext) -> Result<(Vec<Value>, Vec<Value>)> {
     let (mut facts, mut rnds) = (Vec::new(), Vec::new());
     for ext in t.children()? {
         let ch = ext.children()?;
@@ -739,24 +744,38 @@ pub fn verify_signed(signed: &[u8], issuer_cert: &[u8]) -> Option<bool> {
 }
 
 fn verify_with_spki(spki: &[u8], signed: &[u8]) -> Option<bool> {
+    match signed_parts(signed) {
+        Ok((tbs, sig_oid, signature)) => verify_parts(spki, tbs, &sig_oid, signature),
+        Err(_) => {
+            der::parse(spki).ok()?;
+            Some(false)
+        }
+    }
+}
+
+/// Whether the key of `spki` (SubjectPublicKeyInfo DER) made `signature` over `tbs`
+/// with the algorithm `sig_oid`; None when the key type can't be checked.
+pub(crate) fn verify_parts(
+    spki: &[u8],
+    tbs: &[u8],
+    sig_oid: &str,
+    signature: &[u8],
+) -> Option<bool> {
     let t = der::parse(spki).ok()?;
     let ch = t.children().ok()?;
     let alg = alg_id(ch.first()?).ok()?;
     let (_, key) = der::bitstring(ch.get(1)?).ok()?;
-    let Ok((tbs, sig_oid, signature)) = signed_parts(signed) else {
-        return Some(false);
-    };
     let key_oid = alg["oid"].as_str()?;
     let curve = alg["params"].as_str()?;
     let verifier: Option<&'static dyn sig::VerificationAlgorithm> = match key_oid {
-        RSA_OID => match sig_oid.as_str() {
+        RSA_OID => match sig_oid {
             "1.2.840.113549.1.1.5" => Some(&sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY),
             "1.2.840.113549.1.1.11" => Some(&sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY),
             "1.2.840.113549.1.1.12" => Some(&sig::RSA_PKCS1_2048_8192_SHA384),
             "1.2.840.113549.1.1.13" => Some(&sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY),
             _ => None,
         },
-        EC_OID => match (curve, sig_oid.as_str()) {
+        EC_OID => match (curve, sig_oid) {
             ("secp256r1", "1.2.840.10045.4.1") => Some(&sig::ECDSA_P256_SHA1_ASN1),
             ("secp256r1", "1.2.840.10045.4.3.2") => Some(&sig::ECDSA_P256_SHA256_ASN1),
             ("secp256r1", "1.2.840.10045.4.3.3") => Some(&sig::ECDSA_P256_SHA384_ASN1),
@@ -1381,7 +1400,7 @@ pub fn pem_objects(text: &str) -> Vec<Object> {
     out
 }
 
-/// CRLs written as one line of base64 DER, outside the given PEM spans.
+/// CRLs and OCSP responses written as one line of base64 DER, outside the given PEM spans.
 fn b64_line_objects(text: &str, skip: &[(usize, usize)]) -> Vec<Object> {
     let mut out = Vec::new();
     for m in b64_line_regex().captures_iter(text) {
@@ -1395,11 +1414,9 @@ fn b64_line_objects(text: &str, skip: &[(usize, usize)]) -> Vec<Object> {
         let Ok(der_bytes) = b64_decode(&m[1]) else {
             continue;
         };
-        if der::parse(&der_bytes).is_err() || !looks_like_crl(&der_bytes) {
+        let Some(mut o) = b64_der_object(der_bytes) else {
             continue;
-        }
-        let mut o = crl_facts(&der_bytes).unwrap_or_else(|e| Object::invalid(e.0));
-        o.der = Some(der_bytes);
+        };
         o.facts["pem"] = json!({
             "label": null,
             "encoding": "base64 line",
@@ -1411,24 +1428,35 @@ fn b64_line_objects(text: &str, skip: &[(usize, usize)]) -> Vec<Object> {
     out
 }
 
-/// The object of a JSON string value that is nothing but the base64 of a DER CRL
-/// (the `result` of the crl/gencrl endpoints); `None` otherwise.
-pub fn b64_value_object(value: &str) -> Option<Object> {
-    let whole = regex::Regex::new(r"^[A-Za-z0-9+/]{60,}={0,2}$").expect("base64 value regex");
-    if !whole.is_match(value) {
+/// The object of base64-decoded DER that is a CRL or an OCSP response.
+fn b64_der_object(der_bytes: Vec<u8>) -> Option<Object> {
+    der::parse(&der_bytes).ok()?;
+    let facts = if crate::ocsp::looks_like_ocsp(&der_bytes) {
+        crate::ocsp::ocsp_facts(&der_bytes)
+    } else if looks_like_crl(&der_bytes) {
+        crl_facts(&der_bytes)
+    } else {
         return None;
-    }
-    let der_bytes = b64_decode(value).ok()?;
-    if der::parse(&der_bytes).is_err() || !looks_like_crl(&der_bytes) {
-        return None;
-    }
-    let mut o = crl_facts(&der_bytes).unwrap_or_else(|e| Object::invalid(e.0));
+    };
+    let mut o = facts.unwrap_or_else(|e| Object::invalid(e.0));
     o.der = Some(der_bytes);
+    Some(o)
+}
+
+/// The object of a JSON string value that is nothing but the base64 of a DER CRL or
+/// OCSP response (the `result` of the crl/gencrl endpoints, `ocspResponse`).
+pub fn b64_value_object(value: &str) -> Option<Object> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r"^[A-Za-z0-9+/]{60,}={0,2}$").expect("regex"));
+    if !re.is_match(value) {
+        return None;
+    }
+    let mut o = b64_der_object(b64_decode(value).ok()?)?;
     o.facts["pem"] = json!({"label": null, "encoding": "base64 value"});
     Some(o)
 }
 
-/// PEM blocks and base64-line CRLs of a text, in order of appearance.
+/// PEM blocks and base64-line CRLs and OCSP responses of a text, in order of appearance.
 pub fn text_objects(text: &str) -> Vec<Object> {
     let mut objs = pem_objects(text);
     let spans: Vec<(usize, usize)> = objs.iter().map(|o| o.span).collect();

@@ -24,6 +24,9 @@ const VARIES: &str = "varies";
 pub struct Binaries {
     pub cfssl: PathBuf,
     pub cfssljson: PathBuf,
+    /// `$MULTIROOTCA` and `$MKBUNDLE` of the multirootca-* and mkbundle-* cases.
+    pub multirootca: PathBuf,
+    pub mkbundle: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +174,8 @@ pub fn run_case(case_dir: &Path, bins: &Binaries, timeout: Duration) -> std::io:
         .env("LC_ALL", "C")
         .env("CFSSL", &bins.cfssl)
         .env("CFSSLJSON", &bins.cfssljson)
+        .env("MULTIROOTCA", &bins.multirootca)
+        .env("MKBUNDLE", &bins.mkbundle)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -264,6 +269,8 @@ pub struct Observed {
     /// object id -> [{issuer, name_matches, aki_matches_issuer_ski}]
     pub issued_by: BTreeMap<String, Vec<Value>>,
     pub key_groups: Vec<Vec<String>>,
+    /// OCSP response id -> its `ocsp_cert_ids` relation
+    pub ocsp_cert_ids: BTreeMap<String, Value>,
 }
 
 pub fn observe(run: &Run, bins: &Binaries) -> Observed {
@@ -321,7 +328,11 @@ pub fn observe(run: &Run, bins: &Binaries) -> Observed {
     for (path, c) in &inputs {
         push_blocks(&mut objects, &format!("input:{path}"), c, true);
     }
-    let (issued_by, key_groups) = relations(&objects);
+    let Relations {
+        issued_by,
+        key_groups,
+        ocsp_cert_ids,
+    } = relations(&objects);
     Observed {
         exit: run.exit.clone(),
         stdout_norm,
@@ -330,6 +341,7 @@ pub fn observe(run: &Run, bins: &Binaries) -> Observed {
         files,
         issued_by,
         key_groups,
+        ocsp_cert_ids,
     }
 }
 
@@ -345,7 +357,11 @@ fn push_blocks<'a>(
     }
 }
 
-type Relations = (BTreeMap<String, Vec<Value>>, Vec<Vec<String>>);
+struct Relations {
+    issued_by: BTreeMap<String, Vec<Value>>,
+    key_groups: Vec<Vec<String>>,
+    ocsp_cert_ids: BTreeMap<String, Value>,
+}
 
 fn relations(objects: &[(String, &Object, bool)]) -> Relations {
     let certs: Vec<(&String, &[u8])> = objects
@@ -354,10 +370,17 @@ fn relations(objects: &[(String, &Object, bool)]) -> Relations {
         .filter_map(|(id, o, _)| Some((id, o.der.as_deref()?)))
         .collect();
     let mut issued = BTreeMap::new();
+    let mut ocsp_cert_ids = BTreeMap::new();
     for (id, o, is_input) in objects {
         let Some(der) = o.der.as_deref() else {
             continue;
         };
+        if !*is_input && o.kind == "ocsp" {
+            let (found, ids) = crate::ocsp::relations(der, &certs);
+            issued.insert(id.clone(), found);
+            ocsp_cert_ids.insert(id.clone(), ids);
+            continue;
+        }
         if *is_input || !(o.kind == "certificate" || o.kind == "crl") {
             continue;
         }
@@ -393,7 +416,11 @@ fn relations(objects: &[(String, &Object, bool)]) -> Relations {
         })
         .collect();
     key_groups.sort();
-    (issued, key_groups)
+    Relations {
+        issued_by: issued,
+        key_groups,
+        ocsp_cert_ids,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -565,6 +592,17 @@ fn shape_problems(exp: &Value, got: &Value, facts: &Value, path: &str, out: &mut
                     out.push(format!("{p}.bytes: expected about {eb}, got {gb}"));
                 }
             }
+            "responses" => match (ev.as_array(), gv.as_array()) {
+                (Some(el), Some(gl)) => {
+                    if el.len() != gl.len() {
+                        out.push(format!("{p}: {} entries, expected {}", gl.len(), el.len()));
+                    }
+                    for (j, (ej, gj)) in el.iter().zip(gl).enumerate() {
+                        shape_problems(ej, gj, facts, &format!("{p}[{j}]"), out);
+                    }
+                }
+                _ => diff_values(ev, gv, &p, out),
+            },
             "der" if algo == "rsa" => {
                 if (gb - eb).abs() > 16 {
                     out.push(format!("{p}.bytes: expected about {eb}, got {gb}"));
@@ -670,6 +708,11 @@ fn compare_blocks(exp: &[Value], got: &[Block], path: &str, out: &mut Vec<String
             &format!("{p}.random"),
             out,
         );
+        if o.kind == "ocsp" {
+            let got_time = o.time.clone().map_or(Value::Null, Value::Object);
+            let exp_time = e.get("time").unwrap_or(&Value::Null);
+            crate::ocsp::time_problems(exp_time, &got_time, &format!("{p}.time"), out);
+        }
         if o.kind == "certificate" || o.kind == "crl" {
             let got_time = o.time.clone().map_or(Value::Null, Value::Object);
             let exp_time = e.get("time").unwrap_or(&Value::Null);
@@ -913,6 +956,12 @@ pub fn compare(exp: &Expected, ob: &Observed) -> Vec<String> {
             short(&json!(ob.key_groups))
         ));
     }
+    let exp_ids = &r["relations"]["ocsp_cert_ids"];
+    for (id, g) in &ob.ocsp_cert_ids {
+        if let Some(e) = exp_ids.get(id) {
+            diff_values(e, g, &format!("ocsp cert ids {id}"), &mut out);
+        }
+    }
     out
 }
 
@@ -960,11 +1009,25 @@ mod tests {
             diff_values(&e["random"], &b.object.random, &format!("{p}.random"), out);
             if let Some(time) = &b.object.time {
                 for (k, v) in time {
-                    if e["time"][k] != *v {
+                    if !within(&e["time"][k], v) {
                         out.push(format!("{p}.time.{k}: expected {}, got {v}", e["time"][k]));
                     }
                 }
             }
+        }
+    }
+
+    /// `got` equals `exp` apart from object keys only `exp` has (the run-relative
+    /// times, which a recording analysed without its run lacks).
+    fn within(exp: &Value, got: &Value) -> bool {
+        match (exp, got) {
+            (Value::Object(e), Value::Object(g)) => g
+                .iter()
+                .all(|(k, v)| e.get(k).is_some_and(|ev| within(ev, v))),
+            (Value::Array(e), Value::Array(g)) => {
+                e.len() == g.len() && e.iter().zip(g).all(|(a, b)| within(a, b))
+            }
+            _ => exp == got,
         }
     }
 
@@ -1066,13 +1129,20 @@ mod tests {
             for (path, c) in &inputs {
                 push_blocks(&mut objects, &format!("input:{path}"), c, true);
             }
-            let (issued, groups) = relations(&objects);
+            let got = relations(&objects);
             let rel = &exp.result["relations"];
-            if rel["issued_by"] != json!(issued) {
-                problems.push(format!("{name}: issued_by {}", json!(issued)));
+            if rel["issued_by"] != json!(got.issued_by) {
+                problems.push(format!("{name}: issued_by {}", json!(got.issued_by)));
             }
-            if rel["key_groups"] != json!(groups) {
-                problems.push(format!("{name}: key_groups {}", json!(groups)));
+            if rel["key_groups"] != json!(got.key_groups) {
+                problems.push(format!("{name}: key_groups {}", json!(got.key_groups)));
+            }
+            let want_ids = rel.get("ocsp_cert_ids").cloned().unwrap_or(json!({}));
+            if want_ids != json!(got.ocsp_cert_ids) {
+                problems.push(format!(
+                    "{name}: ocsp_cert_ids {}",
+                    json!(got.ocsp_cert_ids)
+                ));
             }
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -1,5 +1,6 @@
 //! The golden corpus: one test per folder of `tests/golden/cases/`, run with
-//! the binaries in $CFSSL_BIN / $CFSSLJSON_BIN (default: target/release).
+//! the binaries in $CFSSL_BIN / $CFSSLJSON_BIN (default: target/release), and
+//! $MULTIROOTCA_BIN / $MKBUNDLE_BIN (default: beside $CFSSL_BIN).
 //!
 //!     cargo test -p cfssl-tests --test golden -- gencert-
 //!
@@ -33,9 +34,18 @@ fn binaries() -> Result<Binaries, String> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let workspace = manifest.parent().unwrap_or(manifest);
     let release = workspace.join("target").join("release");
+    let cfssl = binary("CFSSL_BIN", &release.join("cfssl"))?;
+    // Beside $CFSSL_BIN unless given, as compare.py does; only the cases that use them
+    // fail when they are missing.
+    let beside = |var: &str, name: &str| -> Result<PathBuf, String> {
+        let path = std::env::var_os(var).map_or_else(|| cfssl.with_file_name(name), PathBuf::from);
+        std::path::absolute(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
     Ok(Binaries {
-        cfssl: binary("CFSSL_BIN", &release.join("cfssl"))?,
+        multirootca: beside("MULTIROOTCA_BIN", "multirootca")?,
+        mkbundle: beside("MKBUNDLE_BIN", "mkbundle")?,
         cfssljson: binary("CFSSLJSON_BIN", &release.join("cfssljson"))?,
+        cfssl,
     })
 }
 

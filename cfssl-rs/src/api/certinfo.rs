@@ -45,7 +45,7 @@ pub fn string_map(v: &Value) -> Result<Vec<(String, String)>, String> {
     }
 }
 
-pub fn process(_: &App, req: &Request) -> Result<Reply, ApiError> {
+pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let blob = decode_body(req.body, string_map).map_err(|e| {
         log::warning(&format!("invalid request: {e}"));
         ApiError::Other(e)
@@ -61,14 +61,35 @@ pub fn process(_: &App, req: &Request) -> Result<Reply, ApiError> {
             log::warning(&format!("couldn't parse remote certificate: {e}"));
             ApiError::from(e)
         })?
-    } else if get("serial").is_some() && get("authority_key_id").is_some() {
-        log::warning("could not find certificates with db access");
-        return Err(ApiError::Other(
-            "cannot lookup certificate from serial without db access".into(),
-        ));
+    } else if let (Some(serial), Some(aki)) = (get("serial"), get("authority_key_id")) {
+        let Some(db) = app.db.as_deref() else {
+            log::warning("could not find certificates with db access");
+            return Err(ApiError::Other(
+                "cannot lookup certificate from serial without db access".into(),
+            ));
+        };
+        stored(db, serial, aki).map_err(|e| {
+            log::warning(&format!("couldn't find certificate: {e}"));
+            e
+        })?
     } else {
         log::warning("invalid request: no valid parameter sets found");
         return Err(ApiError::bad_request("no valid parameter sets found"));
     };
     Ok(Reply::new(cert))
+}
+
+/// cfssl's `ParseSerialNumber`: the key id in any case and with colons.
+fn stored(db: &dyn crate::certdb::CertDb, serial: &str, aki: &str) -> Result<Value, ApiError> {
+    use crate::certdb::record;
+    let aki = aki.to_lowercase().replace(':', "");
+    let bad = |e: crate::Error| ApiError::bad_request(e.message());
+    record::check_serial(serial).map_err(bad)?;
+    record::check_aki(&aki).map_err(bad)?;
+    let rows = db.get_certificate(serial, &aki)?;
+    match rows.as_slice() {
+        [] => Err(ApiError::Other("no certificate found".into())),
+        [one] => Ok(certinfo::certificate_value(one.pem.as_bytes())?),
+        _ => Err(ApiError::Other("more than one certificate found".into())),
+    }
 }

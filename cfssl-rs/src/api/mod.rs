@@ -11,18 +11,21 @@ pub mod error;
 
 mod authsign;
 mod certinfo;
+mod crl;
 mod gencrl;
 mod health;
 mod info;
 mod init_ca;
 mod newcert;
 mod newkey;
+mod revoke;
 mod scan;
 mod scaninfo;
 mod sign;
 mod ui;
 mod unimplemented;
 
+use crate::certdb::CertDb;
 use crate::config::{Config, Signing};
 use crate::error::Error;
 use crate::log;
@@ -81,6 +84,10 @@ pub struct ServeOptions {
 /// not be set up are `None`, and the endpoints that need them are not registered.
 pub struct App {
     pub signer: Option<Arc<dyn Signer>>,
+    /// The local signer behind `signer`, whose CA and key sign `/crl`.
+    pub local: Option<Arc<Local>>,
+    /// `-db-config`'s certificate database.
+    pub db: Option<Arc<dyn CertDb>>,
     /// Why there is no signer, for the "endpoint is disabled" lines.
     pub signer_error: String,
     /// Caps the CPU-bound work (key generation, signing) running at once.
@@ -94,6 +101,8 @@ impl App {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         App {
             signer,
+            local: None,
+            db: None,
             signer_error: "signer not initialized".into(),
             work: tokio::sync::Semaphore::new(cpus * 2),
         }
@@ -102,6 +111,12 @@ impl App {
     /// cfssl serve's start-up (spec §1 step 2-3): the signer from `-ca`/`-ca-key`/
     /// `-config`, the OCSP signer; each failure is a warning that disables endpoints.
     pub fn build(opts: &ServeOptions) -> App {
+        App::build_with_db(opts, None)
+    }
+
+    /// [`App::build`] with `-db-config`'s database, opened by the caller (cfssl opens it
+    /// first and exits when that fails): the signer stores what it issues there.
+    pub fn build_with_db(opts: &ServeOptions, db: Option<Arc<dyn CertDb>>) -> App {
         log::info("Initializing signer");
         let policy = opts
             .config
@@ -114,7 +129,7 @@ impl App {
             opts.ca_key_password.as_deref(),
             policy,
         ) {
-            Ok(s) => Some(Arc::new(s) as Arc<dyn Signer>),
+            Ok(s) => Some(Arc::new(s.with_db(db.clone()))),
             Err(e) => {
                 log::warning(&format!("couldn't initialize signer: {e}"));
                 None
@@ -123,7 +138,11 @@ impl App {
         if let Err(e) = crate::input::read_file(&opts.responder) {
             log::warning(&format!("couldn't initialize ocsp signer: {e}"));
         }
-        App::new(signer)
+        App {
+            local: signer.clone(),
+            db,
+            ..App::new(signer.map(|s| s as Arc<dyn Signer>))
+        }
     }
 
     /// The signer for a request's `label`. One CA serves every label.
@@ -176,7 +195,10 @@ impl Needs {
                 if signer {
                     policy()?;
                 }
-                Err("cert db not configured (missing -db-config)".into())
+                match app.db {
+                    Some(_) => Ok(()),
+                    None => Err("cert db not configured (missing -db-config)".into()),
+                }
             }
             Needs::OcspSigner => Err("signer not initialized".into()),
         }
@@ -253,7 +275,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     api("sign", Needs::UnauthSigner, POST, sign::process),
     api("authsign", Needs::AuthSigner, POST, authsign::process),
     api("info", Needs::Signer, POST, info::process),
-    api("crl", Needs::Db { signer: true }, GET, unimplemented::db),
+    api("crl", Needs::Db { signer: true }, GET, crl::process),
     api("gencrl", Needs::Signer, POST, gencrl::process),
     api("newcert", Needs::Signer, POST, newcert::process),
     Endpoint {
@@ -269,12 +291,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     api("scaninfo", Needs::Nothing, GET, scaninfo::process),
     api("certinfo", Needs::Nothing, POST, certinfo::process),
     api("ocspsign", Needs::OcspSigner, POST, unimplemented::ocsp),
-    api(
-        "revoke",
-        Needs::Db { signer: false },
-        POST,
-        unimplemented::db,
-    ),
+    api("revoke", Needs::Db { signer: false }, POST, revoke::process),
     Endpoint {
         name: "/",
         needs: Needs::Nothing,
@@ -455,22 +472,48 @@ pub struct Tls {
     pub cn_regex: Option<(regex::Regex, String)>,
 }
 
-/// cfssl's `-tls-*` / `-mutual-tls-*` setup; `None` without `-tls-cert` and `-tls-key`.
-pub fn tls_from(opts: &ServeOptions) -> Result<Option<Tls>, Error> {
+/// The TLS set-up cfssl does before it logs "Now listening": the mutual TLS CA and
+/// the `-mutual-tls-cn` regex. `None` without `-tls-cert` and `-tls-key`.
+pub struct TlsPlan {
+    client_roots: Option<rustls::RootCertStore>,
+    cn_regex: Option<(regex::Regex, String)>,
+}
+
+pub fn tls_plan(opts: &ServeOptions) -> Result<Option<TlsPlan>, Error> {
     if opts.tls_cert.is_empty() || opts.tls_key.is_empty() {
         return Ok(None);
     }
-    let config = tls::server_config(
-        &opts.tls_cert,
-        &opts.tls_key,
-        &opts.mutual_tls_ca,
-        &opts.min_tls_version,
-    )?;
-    let cn_regex = match (opts.mutual_tls_ca.as_str(), opts.mutual_tls_cn.as_str()) {
-        ("", _) | (_, "") => None,
-        (_, re) => Some((tls::cn_regex(re)?, re.to_string())),
+    if opts.mutual_tls_ca.is_empty() {
+        return Ok(Some(TlsPlan {
+            client_roots: None,
+            cn_regex: None,
+        }));
+    }
+    let client_roots = Some(tls::client_roots(&opts.mutual_tls_ca)?);
+    let cn_regex = match opts.mutual_tls_cn.as_str() {
+        "" => None,
+        re => Some((tls::cn_regex(re)?, re.to_string())),
     };
-    Ok(Some(Tls { config, cn_regex }))
+    Ok(Some(TlsPlan {
+        client_roots,
+        cn_regex,
+    }))
+}
+
+impl TlsPlan {
+    /// The rest, as cfssl does it once listening: the certificate and key.
+    pub fn finish(self, opts: &ServeOptions) -> Result<Tls, Error> {
+        let config = tls::server_config(
+            &opts.tls_cert,
+            &opts.tls_key,
+            self.client_roots,
+            &opts.min_tls_version,
+        )?;
+        Ok(Tls {
+            config,
+            cn_regex: self.cn_regex,
+        })
+    }
 }
 
 /// Serves `router` on an already bound `listener` until `shutdown` completes, then lets

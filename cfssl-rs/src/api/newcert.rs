@@ -14,9 +14,10 @@ use crate::log;
 use crate::output::pem;
 use crate::signer::SignRequest;
 
-/// cfssl's `genSignRequest`. An absent `request` is an empty CSR request.
+/// cfssl's `genSignRequest`. An absent `request` is an empty CSR request; an explicit
+/// `null` is none at all.
 struct GenSignRequest {
-    request: csr::Request,
+    request: Option<csr::Request>,
     profile: String,
     label: String,
     bundle: bool,
@@ -26,7 +27,7 @@ fn decode(v: &Value) -> Result<GenSignRequest, String> {
     const ST: &str = "genSignRequest";
     let mut te = TypeErrors::default();
     let mut out = GenSignRequest {
-        request: csr::Request::from_value(&Value::Null).map_err(|e| e.message())?,
+        request: Some(csr::Request::from_value(&Value::Null).map_err(|e| e.message())?),
         profile: String::new(),
         label: String::new(),
         bundle: false,
@@ -40,7 +41,10 @@ fn decode(v: &Value) -> Result<GenSignRequest, String> {
     for (k, val) in fields {
         let is = |name: &str| go_equal_fold(k, name);
         if is("request") {
-            out.request = csr::Request::from_value(val).map_err(|e| e.message())?;
+            out.request = match val {
+                Value::Null => None,
+                _ => Some(csr::Request::from_value(val).map_err(|e| e.message())?),
+            };
         } else if is("profile") {
             out.profile = te.string(val, ST, "profile").unwrap_or_default();
         } else if is("label") {
@@ -58,12 +62,16 @@ pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
         log::warning(&format!("failed to unmarshal request: {e}"));
         ApiError::bad_request(e)
     })?;
+    let Some(request) = &gen.request else {
+        log::warning("empty request received");
+        return Err(ApiError::bad_request("missing request section"));
+    };
     let signer = app.signer(&gen.label)?;
     if signer.policy().get(&gen.profile).auth.is_some() {
         log::error("profile requires authentication");
         return Err(ApiError::bad_request("authentication required"));
     }
-    let (key, csr_der) = generate(&gen.request)?;
+    let (key, csr_der) = generate(request)?;
     let csr_pem = pem("CERTIFICATE REQUEST", &csr_der);
     let sign_req = SignRequest {
         request: csr_pem.clone().into_bytes(),
@@ -93,7 +101,7 @@ pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
     if gen.bundle {
         return Ok(Reply::with_message(result, 5300, NO_BUNDLER_MESSAGE));
     }
-    if gen.request.hosts.is_empty() {
+    if request.hosts.is_empty() {
         return Ok(Reply::with_message(result, 5300, csr::NO_HOSTS_WARNING));
     }
     Ok(Reply::new(result))

@@ -6,6 +6,7 @@
 //! server calls it from its blocking pool. Nothing here runs unless `-db-config` is given.
 //! Like cfssl, opening a database does not create its tables; `migrate` does, on demand.
 
+pub mod crl;
 pub mod mysql;
 pub mod postgres;
 pub mod record;

@@ -443,6 +443,27 @@ fn go_duration_ok(s: &str) -> bool {
     total <= i64::MAX as f64
 }
 
+/// Flag handling for a standalone program (cfssljson, mkbundle, cfssl-certinfo) that
+/// uses Go's `flag.Parse` with `ExitOnError`: `-h` prints the usage and exits 0, a bad
+/// flag prints the error and the usage and exits 2. `Err` holds that exit status.
+pub fn parse_program(
+    table: &[Flag],
+    args: &[String],
+    usage: impl Fn() -> String,
+) -> std::result::Result<Parsed, i32> {
+    match parse(table, args) {
+        Ok(Outcome::Parsed(p)) => Ok(p),
+        Ok(Outcome::Help) => {
+            crate::output::write_stderr(&usage());
+            Err(0)
+        }
+        Err(e) => {
+            crate::output::write_stderr(&format!("{e}\n{}", usage()));
+            Err(2)
+        }
+    }
+}
+
 /// cfssl's own usage list: one `  -<name>=<default>: <usage>` line per flag, in the
 /// order given; an empty default shows as `""`.
 pub fn usage_lines<'a>(flags: impl IntoIterator<Item = &'a Flag>) -> String {

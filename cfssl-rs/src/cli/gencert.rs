@@ -91,12 +91,13 @@ pub fn new_ca(req: &Request) -> Result<String> {
 fn initca_existing_key(req: &Request, key_arg: &str) -> Result<String> {
     log::info("re-generate a CA certificate from CSR and CA key");
     initca::note_pathlenzero(req);
-    let logged = |e: Error| {
-        log::error(&e.to_string());
-        e
-    };
-    let key_bytes = input::read_value_or_location(key_arg).map_err(logged)?;
-    let key = keys::parse_pem(&key_bytes).map_err(logged)?;
+    // cfssl logs every failure of this path as an [ERROR] line before printing it.
+    reissue_with_key(req, key_arg).inspect_err(|e| log::error(&e.to_string()))
+}
+
+fn reissue_with_key(req: &Request, key_arg: &str) -> Result<String> {
+    let key_bytes = input::read_value_or_location(key_arg)?;
+    let key = keys::parse_pem(&key_bytes)?;
     // Only the CA lifetime and path length apply here; backdate and crl_url do not.
     let profile = Profile {
         backdate: Profile::initca().backdate,

@@ -1,13 +1,18 @@
 //! The `cfssl` command line: one shared Go-style flag set, a registry of subcommands
 //! (one file each), and the dispatch, usage and exit-status rules of spec §0.
 
+pub mod bundle;
 pub mod certinfo;
+pub mod cfssl_certinfo;
 pub mod check;
+pub mod crl;
 pub mod flags;
 pub mod gencert;
 pub mod gencrl;
 pub mod gencsr;
 pub mod genkey;
+pub mod ocspserve;
+pub mod ocspsign;
 pub mod print_defaults;
 pub mod renewca;
 pub mod revoke;
@@ -62,7 +67,7 @@ pub static FLAGS: &[Flag] = &[
     Flag::string("status", "good", "Status of the certificate: good, revoked, unknown"),
     Flag::string("reason", "0", "Reason code for revocation"),
     Flag::string("revoked-at", "now", "Date of revocation (YYYY-MM-DD)"),
-    Flag::duration("interval", "96h0m0s", "Interval between OCSP updates"),
+    Flag::duration("interval", "96h0m0s", "Interval between OCSP updates (default: 96h)"),
     Flag::bool("list", "false", "list possible scanners"),
     Flag::string("family", "", "scanner family regular expression"),
     Flag::string("scanner", "", "scanner regular expression"),
@@ -139,6 +144,7 @@ impl Context<'_> {
         SignRequest {
             profile: self.flags.get_str("profile").to_string(),
             label: self.flags.get_str("label").to_string(),
+            require_subject_or_san: true,
             ..SignRequest::default()
         }
     }
@@ -164,8 +170,12 @@ pub static COMMANDS: &[&Command] = &[
     &certinfo::COMMAND,
     &sign::COMMAND,
     &gencrl::COMMAND,
+    &bundle::COMMAND,
     &serve::COMMAND,
     &revoke::COMMAND,
+    &crl::COMMAND,
+    &ocspsign::COMMAND,
+    &ocspserve::COMMAND,
     &check::COMMAND,
 ];
 
@@ -198,6 +208,17 @@ fn top_level_usage() -> String {
     }
     out.push_str("Top-level flags:\n");
     out
+}
+
+/// Writes a command's output to stdout; a failed write is reported and is exit status 1.
+pub fn print_stdout(out: &str) -> i32 {
+    match crate::output::write_stdout(out.as_bytes()) {
+        Ok(()) => 0,
+        Err(e) => {
+            crate::output::write_stderr(&format!("{e}\n"));
+            1
+        }
+    }
 }
 
 /// Runs `cfssl` with `args` (program name excluded) and returns the exit status.
@@ -251,6 +272,11 @@ pub fn main(args: &[String]) -> i32 {
         "" => None,
         path => match crate::config::load(path) {
             Ok(c) => Some(c),
+            // Where cfssl panics, our one line and its exit status.
+            Err(e @ Error::Abort(_)) => {
+                stderr(&format!("Failed to load config file: {e}\n"));
+                return e.exit_code();
+            }
             Err(e) => {
                 // cfssl prints this one without a trailing newline.
                 stderr(&format!("Failed to load config file: {e}"));
@@ -263,13 +289,7 @@ pub fn main(args: &[String]) -> i32 {
         config,
     };
     match (cmd.run)(&ctx) {
-        Ok(out) => match crate::output::write_stdout(out.as_bytes()) {
-            Ok(()) => 0,
-            Err(e) => {
-                stderr(&format!("{e}\n"));
-                1
-            }
-        },
+        Ok(out) => print_stdout(&out),
         Err(Error::Reported) => 1,
         Err(e) => {
             stderr(&format!("{e}\n"));

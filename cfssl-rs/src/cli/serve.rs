@@ -65,13 +65,8 @@ fn run(ctx: &Context) -> Result<String> {
             "argument is provided but not defined; please refer to the usage by flag -h",
         ));
     }
-    if !f.get_str("db-config").is_empty() {
-        crate::input::read_file(f.get_str("db-config"))
-            .map_err(|_| Error::coded(5200, "could not read configuration file"))?;
-        return Err(Error::plain(
-            "serve -db-config: the certificate database is not supported by cfssl-rs serve yet",
-        ));
-    }
+    // cfssl opens the database before anything else and exits if that fails.
+    let db = crate::certdb::open_optional(f.get_str("db-config"))?;
     ctx.refuse_remote()?;
     let opts = ServeOptions {
         ca: f.get_str("ca").into(),
@@ -93,10 +88,10 @@ fn run(ctx: &Context) -> Result<String> {
         .build()
         .map_err(|e| Error::plain(format!("cannot start the server runtime: {e}")))?;
     runtime.block_on(async {
-        let app = Arc::new(App::build(&opts));
+        let app = Arc::new(App::build_with_db(&opts, db));
         let router = api::router(app, &opts.disable);
-        let tls = api::tls_from(&opts)?;
-        log::info(&match (&tls, opts.mutual_tls_ca.is_empty()) {
+        let plan = api::tls_plan(&opts)?;
+        log::info(&match (&plan, opts.mutual_tls_ca.is_empty()) {
             (None, _) => format!("Now listening on {addr}"),
             (Some(_), true) => format!("Now listening on https://{addr}"),
             (Some(_), false) => format!("Now listening with mutual TLS on https://{addr}"),
@@ -107,6 +102,7 @@ fn run(ctx: &Context) -> Result<String> {
                 crate::error::go_errno_text(&e)
             ))
         })?;
+        let tls = plan.map(|p| p.finish(&opts)).transpose()?;
         api::serve(listener, router, tls, shutdown_signal())
             .await
             .map_err(|e| Error::plain(e.to_string()))

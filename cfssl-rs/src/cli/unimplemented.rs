@@ -5,16 +5,7 @@
 
 use crate::error::Error;
 
-pub const NAMES: &[&str] = &[
-    "bundle",
-    "crl",
-    "info",
-    "ocspdump",
-    "ocsprefresh",
-    "ocspserve",
-    "ocspsign",
-    "scan",
-];
+pub const NAMES: &[&str] = &["info", "ocspdump", "ocsprefresh", "scan"];
 
 pub fn error(name: &str) -> Error {
     Error::plain(format!(

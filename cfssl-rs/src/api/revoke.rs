@@ -1,0 +1,67 @@
+//! `POST /revoke` (needs `-db-config`): `{"serial", "authority_key_id", "reason"}` marks
+//! a stored certificate revoked; the result is `{}`.
+
+use super::envelope::Reply;
+use super::{error::ApiError, App, Request};
+use crate::certdb::record;
+use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
+
+struct RevokeRequest {
+    serial: String,
+    aki: String,
+    reason: String,
+}
+
+fn decode(body: &[u8]) -> Option<RevokeRequest> {
+    const ST: &str = "revoke.jsonRevokeRequest";
+    let v = gojson::parse(body).ok()?;
+    let mut te = TypeErrors::default();
+    let mut req = RevokeRequest {
+        serial: String::new(),
+        aki: String::new(),
+        reason: String::new(),
+    };
+    match &v {
+        Value::Object(fields) => {
+            for (k, val) in fields {
+                let slot = if go_equal_fold(k, "serial") {
+                    &mut req.serial
+                } else if go_equal_fold(k, "authority_key_id") {
+                    &mut req.aki
+                } else if go_equal_fold(k, "reason") {
+                    &mut req.reason
+                } else {
+                    continue;
+                };
+                *slot = te.string(val, ST, k).unwrap_or_default();
+            }
+        }
+        Value::Null => {}
+        _ => return None,
+    }
+    te.into_result().ok().map(|()| req)
+}
+
+pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let r = decode(req.body)
+        .ok_or_else(|| ApiError::bad_request("Unable to parse revocation request"))?;
+    if r.serial.is_empty() {
+        return Err(ApiError::bad_request(
+            "serial number is required but not provided",
+        ));
+    }
+    let reason =
+        record::reason_code(&r.reason).map_err(|_| ApiError::bad_request("Invalid reason code"))?;
+    let bad = |e: crate::Error| ApiError::bad_request(e.message());
+    record::check_serial(&r.serial).map_err(bad)?;
+    // An empty key id matches no row: cfssl's "certificate not found".
+    if !r.aki.is_empty() {
+        record::check_aki(&r.aki).map_err(bad)?;
+    }
+    let db = app
+        .db
+        .as_deref()
+        .ok_or_else(|| ApiError::Other("cert db not configured (missing -db-config)".into()))?;
+    db.revoke(&r.serial, &r.aki, reason)?;
+    Ok(Reply::new(Value::Object(Vec::new())))
+}

@@ -1,0 +1,155 @@
+//! `cfssl ocspserve`: an HTTP OCSP responder (RFC 5019, GET and POST) answering from a
+//! file of responses or from the certificate database (spec §5). The lookup logic is
+//! `ocsp::responder`; this file owns the runtime and the HTTP mapping.
+
+use super::{Command, Context};
+use crate::error::{Error, Result};
+use crate::log;
+use crate::ocsp::responder::{self, Method, Source};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+pub static COMMAND: Command = Command {
+    name: "ocspserve",
+    usage: "cfssl ocspserve -- set up an HTTP server that handles OCSP requests from either a file or directly from a database (see RFC 5019)
+
+  Usage of ocspserve:
+          cfssl ocspserve [-address address] [-port port] [-responses file] [-db-config db-config]
+
+  Flags:
+  ",
+    own_flags: &["address", "port", "responses", "db-config", "loglevel"],
+    run,
+};
+
+fn run(ctx: &Context) -> Result<String> {
+    let f = ctx.flags;
+    if !f.positionals().is_empty() {
+        return Err(Error::plain(
+            "argument is provided but not defined; please refer to the usage by flag -h",
+        ));
+    }
+    let source: Arc<dyn Source> = match (f.get_str("responses"), f.get_str("db-config")) {
+        ("", "") => {
+            return Err(Error::plain(
+                "no response file or db-config provided, please set the one of these using either -responses or -db-config flags",
+            ))
+        }
+        ("", _) => {
+            return Err(Error::plain(
+                "ocspserve -db-config is not implemented in cfssl-rs yet (use -responses)",
+            ))
+        }
+        (file, _) => Arc::new(responder::load_responses_file(file)?),
+    };
+    log::info("Registering OCSP responder handler");
+    let addr = join_host_port(f.get_str("address"), f.get_int("port"));
+    serve(&addr, f.get_str("path"), source)?;
+    Ok(String::new())
+}
+
+/// Go's `net.JoinHostPort`.
+pub fn join_host_port(host: &str, port: i64) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+struct Responder {
+    source: Arc<dyn Source>,
+    prefix: String,
+}
+
+/// Binds `addr` and answers OCSP requests under `prefix` until SIGINT or SIGTERM.
+fn serve(addr: &str, prefix: &str, source: Arc<dyn Source>) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::plain(format!("cannot start the server runtime: {e}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            Error::plain(format!(
+                "listen tcp {addr}: bind: {}",
+                crate::error::go_errno_text(&e)
+            ))
+        })?;
+        log::info(&format!("Now listening on {addr}"));
+        let state = Arc::new(Responder {
+            source,
+            prefix: prefix.to_string(),
+        });
+        let app = axum::Router::new().fallback(handle).with_state(state);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| Error::plain(format!("serve: {e}")))
+    })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+async fn handle(
+    State(st): State<Arc<Responder>>,
+    method: HttpMethod,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // cfssl mounts the responder on `-path` (a subtree when it ends in '/'); the
+    // request is what follows it. cfssl passes the whole path on, which breaks
+    // decoding under any prefix but "/"; stripping it makes `-path` usable.
+    let path = uri.path().to_string();
+    let rest = match path.strip_prefix(st.prefix.as_str()) {
+        Some(rest) if st.prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/') => {
+            rest.to_string()
+        }
+        _ => return (StatusCode::NOT_FOUND, "404 page not found\n").into_response(),
+    };
+    let if_none_match = headers
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let source = st.source.clone();
+    let answered = tokio::task::spawn_blocking(move || {
+        let m = match method {
+            HttpMethod::GET => Method::Get(&rest),
+            HttpMethod::POST => Method::Post(&body),
+            _ => Method::Other,
+        };
+        responder::answer(
+            source.as_ref(),
+            m,
+            if_none_match.as_deref(),
+            chrono::Utc::now(),
+        )
+    })
+    .await;
+    let Ok(answer) = answered else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    // Built by hand so that no Content-Type is added where cfssl sends none.
+    let mut response = Response::new(axum::body::Body::from(answer.body));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = response.headers_mut();
+    for (name, value) in answer.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    response
+}

@@ -1,0 +1,255 @@
+//! The responder's logic (cfssl's `ocsp.Responder`, RFC 5019): decode the request
+//! from a GET path or a POST body, look the response up in a `Source`, and answer with
+//! cfssl's statuses, bodies and caching headers. No HTTP types here: `ocspserve` maps
+//! an [`Answer`] onto its server.
+
+use super::message::{parse_request, parse_response, Request};
+use crate::error::{Error, Result};
+use crate::log;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use sha2::Digest as _;
+use std::collections::HashMap;
+
+const MALFORMED: &[u8] = &[0x30, 0x03, 0x0a, 0x01, 0x01];
+const INTERNAL_ERROR: &[u8] = &[0x30, 0x03, 0x0a, 0x01, 0x02];
+const UNAUTHORIZED: &[u8] = &[0x30, 0x03, 0x0a, 0x01, 0x06];
+
+/// Where responses come from.
+pub trait Source: Send + Sync {
+    /// The stored response for `req`; `Ok(None)` when there is none. An `Err` is a
+    /// failure of the source itself (the database is down).
+    fn response(&self, req: &Request) -> std::result::Result<Option<Vec<u8>>, String>;
+}
+
+/// cfssl's `InMemorySource`: responses keyed by serial alone (decimal), whatever
+/// issuer the request names.
+#[derive(Debug, Default)]
+pub struct InMemory {
+    by_serial: HashMap<String, Vec<u8>>,
+}
+
+impl InMemory {
+    /// `NewSourceFromFile`: base64 DER responses separated by white space; one that
+    /// does not decode or parse is logged and skipped. A later response for the same
+    /// serial replaces an earlier one.
+    pub fn from_file(path: &str) -> Result<InMemory> {
+        let contents = crate::input::read_file(path)?;
+        let text = String::from_utf8_lossy(&contents);
+        let mut src = InMemory::default();
+        for b64 in text.split(|c: char| c.is_ascii_whitespace()) {
+            if b64.is_empty() {
+                continue;
+            }
+            let der = match crate::gobase64::decode(b64.as_bytes()) {
+                Ok(der) => der,
+                Err(at) => {
+                    log::error(&format!(
+                        "Base64 decode error illegal base64 data at input byte {at} on: {b64}"
+                    ));
+                    continue;
+                }
+            };
+            match parse_response(&der) {
+                Ok(parsed) => {
+                    src.by_serial.insert(parsed.serial.to_string(), der);
+                }
+                Err(e) => log::error(&format!("OCSP decode error {e} on: {b64}")),
+            }
+        }
+        log::info(&format!("Read {} OCSP responses", src.by_serial.len()));
+        Ok(src)
+    }
+}
+
+impl Source for InMemory {
+    fn response(&self, req: &Request) -> std::result::Result<Option<Vec<u8>>, String> {
+        Ok(self.by_serial.get(&req.serial.to_string()).cloned())
+    }
+}
+
+/// The request as the HTTP layer hands it over.
+#[derive(Debug, Clone, Copy)]
+pub enum Method<'a> {
+    /// The path after the responder's prefix, still percent-encoded.
+    Get(&'a str),
+    Post(&'a [u8]),
+    Other,
+}
+
+/// Status, headers (in the order cfssl sets them) and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    fn new(status: u16) -> Answer {
+        Answer {
+            status,
+            headers: vec![("Cache-Control", "max-age=0, no-cache".into())],
+            body: Vec::new(),
+        }
+    }
+
+    fn ocsp(mut self, status: u16, body: &[u8]) -> Answer {
+        self.status = status;
+        self.headers
+            .push(("Content-Type", "application/ocsp-response".into()));
+        self.body = body.to_vec();
+        self
+    }
+
+    fn set(&mut self, name: &'static str, value: String) {
+        match self.headers.iter_mut().find(|(n, _)| *n == name) {
+            Some(h) => h.1 = value,
+            None => self.headers.push((name, value)),
+        }
+    }
+}
+
+/// Answers one request at `now`. `if_none_match` is the request's `If-None-Match`.
+pub fn answer(
+    source: &dyn Source,
+    method: Method,
+    if_none_match: Option<&str>,
+    now: DateTime<Utc>,
+) -> Answer {
+    let body = match method {
+        Method::Get(path) => match get_request_bytes(path) {
+            Some(b) => b,
+            None => return Answer::new(400),
+        },
+        Method::Post(body) => body.to_vec(),
+        Method::Other => return Answer::new(405),
+    };
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+    let pending = Answer::new(200);
+    let Ok(req) = parse_request(&body) else {
+        return pending.ocsp(400, MALFORMED);
+    };
+    let response = match source.response(&req) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            log::info(&format!(
+                "No response found for request: serial {:x}, request body {b64}",
+                req.serial
+            ));
+            return pending.ocsp(200, UNAUTHORIZED);
+        }
+        Err(e) => {
+            log::info(&format!(
+                "Error retrieving response for request: serial {:x}, request body {b64}, error: {e}",
+                req.serial
+            ));
+            return pending.ocsp(500, INTERNAL_ERROR);
+        }
+    };
+    let parsed = match parse_response(&response) {
+        Ok(p) => p,
+        Err(e) => {
+            log::error(&format!(
+                "Error parsing response for serial {:x}: {e}",
+                req.serial
+            ));
+            return pending.ocsp(200, INTERNAL_ERROR);
+        }
+    };
+    let mut out = pending.ocsp(200, &response);
+    // Go formats a missing nextUpdate as its zero time, and max-age is then 0.
+    let next = parsed.next_update;
+    out.set("Last-Modified", rfc1123(Some(parsed.this_update)));
+    out.set("Expires", rfc1123(next));
+    let max_age = next.map_or(0, |n| (n - now).num_seconds().max(0));
+    out.set(
+        "Cache-Control",
+        format!("max-age={max_age}, public, no-transform, must-revalidate"),
+    );
+    let etag = format!("\"{:X}\"", sha2::Sha256::digest(&response));
+    let not_modified = if_none_match == Some(etag.as_str());
+    out.set("ETag", etag);
+    if not_modified {
+        out.status = 304;
+        out.body.clear();
+    }
+    out
+}
+
+/// Go's `time.RFC1123` of a UTC time.
+fn rfc1123(t: Option<DateTime<Utc>>) -> String {
+    match t {
+        Some(t) => t.format("%a, %d %b %Y %H:%M:%S UTC").to_string(),
+        None => "Mon, 01 Jan 0001 00:00:00 UTC".into(),
+    }
+}
+
+/// The DER request of a GET: the path is percent-decoded twice (Go's URL parser, then
+/// cfssl's `QueryUnescape`, whose `+`-to-space is undone), one leading `/` dropped,
+/// then base64 with Go's strict decoder.
+fn get_request_bytes(path: &str) -> Option<Vec<u8>> {
+    let once = unescape(path.as_bytes())?;
+    let mut twice = unescape(&once)?;
+    if twice.first() == Some(&b'/') {
+        twice.remove(0);
+    }
+    crate::gobase64::decode(&twice).ok()
+}
+
+/// `%XX` decoding; a malformed escape is an error, as in Go's `net/url`.
+fn unescape(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            let v = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Loads the `-responses` file, with cfssl's error text for an unreadable one.
+pub fn load_responses_file(path: &str) -> Result<InMemory> {
+    InMemory::from_file(path).map_err(|_| Error::plain("unable to read response file"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_paths_decode_like_go() {
+        assert_eq!(get_request_bytes("/MAMKAQE%3D").unwrap(), MALFORMED);
+        assert_eq!(get_request_bytes("MAMKAQE%253D").unwrap(), MALFORMED);
+        // '+' survives both unescapes (as '+', or as "%2B")
+        assert_eq!(get_request_bytes("/+/8=").unwrap(), vec![0xfb, 0xff]);
+        assert_eq!(get_request_bytes("/%2B/8=").unwrap(), vec![0xfb, 0xff]);
+        assert!(get_request_bytes("/garbage").is_none());
+        assert!(get_request_bytes("/%zz").is_none());
+    }
+
+    struct Empty;
+    impl Source for Empty {
+        fn response(&self, _: &Request) -> std::result::Result<Option<Vec<u8>>, String> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn statuses_without_a_response() {
+        let now = Utc::now();
+        assert_eq!(answer(&Empty, Method::Other, None, now).status, 405);
+        let bad = answer(&Empty, Method::Post(b"xyz"), None, now);
+        assert_eq!((bad.status, bad.body.as_slice()), (400, MALFORMED));
+        let get = answer(&Empty, Method::Get("/garbage"), None, now);
+        assert_eq!((get.status, get.body.len()), (400, 0));
+        assert_eq!(get.headers.len(), 1);
+    }
+}

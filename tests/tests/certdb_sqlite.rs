@@ -1,0 +1,321 @@
+//! The certificate database on SQLite, through our binaries: the full flow, goose
+//! bookkeeping on databases made by others, faults (read-only and locked files) and
+//! hostile serials / key ids.
+
+mod certdb_support;
+mod common;
+
+use certdb_support::*;
+use common::*;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn sqlite(db: &Path, sql: &str) -> String {
+    let mut c = Command::new(require_tool("sqlite3"));
+    c.args(["-batch", "-separator", "|"]).arg(db);
+    let out = run_bounded(c, Some(sql.as_bytes()), T);
+    assert!(out.success(), "sqlite3 {sql}: {}", out.both());
+    out.stdout
+}
+
+/// cfssl's schema made by hand from its migration files, as the golden cases do.
+fn cfssl_schema(dir: &Path, db: &Path) {
+    for f in ["sqlite-001.sql", "sqlite-002.sql"] {
+        let text = std::fs::read_to_string(fixtures().join(f)).unwrap();
+        let up = text.split("-- +goose Down").next().unwrap();
+        sqlite(db, up);
+    }
+    let _ = dir;
+}
+
+#[test]
+fn sqlite_flow_matches_cfssl() {
+    let d = scratch();
+    let db = d.path().join("certs.db");
+    let cfg = write_db_config(d.path(), "db.json", "sqlite3", db.to_str().unwrap());
+    dialect_flow(d.path(), cfg.to_str().unwrap(), &|sql| sqlite(&db, sql));
+    let types = sqlite(
+        &db,
+        "SELECT typeof(serial_number), typeof(expiry), typeof(metadata), typeof(sans) FROM certificates LIMIT 1",
+    );
+    assert_eq!(
+        types.trim(),
+        "text|text|blob|blob",
+        "Go's sqlite3 storage classes"
+    );
+    assert_eq!(sqlite(&db, "PRAGMA integrity_check").trim(), "ok");
+}
+
+#[test]
+fn migrate_respects_databases_made_by_others() {
+    let d = scratch();
+    // Tables made by hand from cfssl's files: recorded, not recreated.
+    let db = d.path().join("hand.db");
+    cfssl_schema(d.path(), &db);
+    sqlite(&db, "INSERT INTO certificates (serial_number, authority_key_identifier, status, pem) VALUES ('1', 'ab', 'good', 'x')");
+    let cfg = write_db_config(d.path(), "hand.json", "sqlite3", db.to_str().unwrap());
+    let out = run_in(
+        d.path(),
+        &migrate_bin(),
+        &["-db-config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(out.stdout.trim(), "schema version 2", "{}", out.both());
+    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates").trim(), "1");
+    assert_eq!(
+        sqlite(&db, "SELECT group_concat(version_id) FROM goose_db_version").trim(),
+        "0,1,2"
+    );
+
+    // A version-1 database gets the columns of version 2.
+    let v1 = d.path().join("v1.db");
+    let text = std::fs::read_to_string(fixtures().join("sqlite-001.sql")).unwrap();
+    sqlite(&v1, text.split("-- +goose Down").next().unwrap());
+    let cfg = write_db_config(d.path(), "v1.json", "sqlite3", v1.to_str().unwrap());
+    let out = run_in(
+        d.path(),
+        &migrate_bin(),
+        &["-db-config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(out.stdout.trim(), "schema version 2", "{}", out.both());
+    assert_eq!(
+        sqlite(&v1, "SELECT count(*) FROM pragma_table_info('certificates') WHERE name IN ('issued_at','not_before','metadata','sans','common_name')").trim(),
+        "5"
+    );
+
+    // A goose-made database at version 2 is left as it is.
+    let g = d.path().join("goose.db");
+    cfssl_schema(d.path(), &g);
+    sqlite(&g, "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now'))); INSERT INTO goose_db_version (version_id, is_applied) VALUES (0,1),(1,1),(2,1);");
+    let cfg = write_db_config(d.path(), "goose.json", "sqlite3", g.to_str().unwrap());
+    let out = run_in(
+        d.path(),
+        &migrate_bin(),
+        &["-db-config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(out.stdout.trim(), "schema version 2", "{}", out.both());
+    assert_eq!(
+        sqlite(&g, "SELECT count(*) FROM goose_db_version").trim(),
+        "3"
+    );
+}
+
+#[test]
+fn hostile_serials_and_key_ids_never_reach_sql() {
+    let d = scratch();
+    let db = d.path().join("certs.db");
+    cfssl_schema(d.path(), &db);
+    let cfg = write_db_config(d.path(), "db.json", "sqlite3", db.to_str().unwrap());
+    let cfg = cfg.to_str().unwrap();
+    let pem = sign(d.path(), cfg);
+    let (serial, aki) = serial_and_aki(d.path(), &pem);
+    for (s, a, names) in [
+        ("1' OR '1'='1", aki.as_str(), "serial number"),
+        (
+            "1; DROP TABLE certificates; --",
+            aki.as_str(),
+            "serial number",
+        ),
+        ("-5", aki.as_str(), "serial number"),
+        (serial.as_str(), "zz", "authority key id"),
+        (serial.as_str(), "' OR 1=1 --", "authority key id"),
+    ] {
+        for cmd in [
+            vec![
+                "revoke",
+                "-db-config",
+                cfg,
+                "-serial",
+                s,
+                "-aki",
+                a,
+                "-reason",
+                "1",
+            ],
+            vec!["certinfo", "-db-config", cfg, "-serial", s, "-aki", a],
+        ] {
+            let out = cfssl(d.path(), &cmd);
+            assert_eq!(
+                out.status.and_then(|s| s.code()),
+                Some(1),
+                "{cmd:?}: {}",
+                out.both()
+            );
+            assert!(
+                out.stderr.contains(names),
+                "{cmd:?} names the bad value: {}",
+                out.both()
+            );
+            assert!(!out.stderr.contains("panicked"), "{}", out.both());
+        }
+    }
+    assert_eq!(
+        sqlite(&db, "SELECT status FROM certificates").trim(),
+        "good",
+        "nothing was revoked or dropped"
+    );
+    // An unknown, well-formed certificate: cfssl's not-found errors.
+    let out = cfssl(
+        d.path(),
+        &[
+            "revoke",
+            "-db-config",
+            cfg,
+            "-serial",
+            "12345",
+            "-aki",
+            &aki,
+            "-reason",
+            "1",
+        ],
+    );
+    assert!(
+        out.stderr.contains(
+            r#"{"code":11200,"message":"failed to revoke the certificate: certificate not found"}"#
+        ),
+        "{}",
+        out.both()
+    );
+    let out = cfssl(
+        d.path(),
+        &[
+            "certinfo",
+            "-db-config",
+            cfg,
+            "-serial",
+            "12345",
+            "-aki",
+            &aki,
+        ],
+    );
+    assert_eq!(out.stderr.trim(), "no certificate found");
+}
+
+#[test]
+fn expired_revoked_certificates_stay_out_of_the_crl() {
+    let d = scratch();
+    let db = d.path().join("certs.db");
+    cfssl_schema(d.path(), &db);
+    let cfg = write_db_config(d.path(), "db.json", "sqlite3", db.to_str().unwrap());
+    let cfg = cfg.to_str().unwrap();
+    let pem = sign(d.path(), cfg);
+    let (serial, aki) = serial_and_aki(d.path(), &pem);
+    sqlite(&db, &format!(
+        "INSERT INTO certificates (serial_number, authority_key_identifier, ca_label, status, reason, expiry, revoked_at, pem) VALUES ('777', '{aki}', '', 'revoked', 1, '2020-01-01 00:00:00+00:00', '2019-06-01 00:00:00+00:00', 'x')"
+    ));
+    let out = cfssl(
+        d.path(),
+        &[
+            "revoke",
+            "-db-config",
+            cfg,
+            "-serial",
+            &serial,
+            "-aki",
+            &aki,
+            "-reason",
+            "superseded",
+        ],
+    );
+    assert!(out.success(), "{}", out.both());
+    let crl = cfssl(
+        d.path(),
+        &[
+            "crl",
+            "-db-config",
+            cfg,
+            "-ca",
+            "root-ca.pem",
+            "-ca-key",
+            "root-ca-key.pem",
+            "-expiry",
+            "1h",
+        ],
+    );
+    assert!(crl.success(), "{}", crl.both());
+    let text = crl_text(d.path(), &crl.stdout);
+    assert_eq!(text.matches("Serial Number:").count(), 1, "{text}");
+    assert!(text.contains(&decimal_to_hex(&serial)));
+    assert!(
+        !text.contains("Serial Number: 0309"),
+        "the expired serial 777 is absent:\n{text}"
+    );
+}
+
+#[test]
+fn read_only_and_locked_files_fail_clearly_and_issue_nothing() {
+    let d = scratch();
+    let db = d.path().join("certs.db");
+    cfssl_schema(d.path(), &db);
+    let ro = write_db_config(
+        d.path(),
+        "ro.json",
+        "sqlite3",
+        &format!("file:{}?mode=ro", db.display()),
+    );
+    let out = cfssl(
+        d.path(),
+        &[
+            "sign",
+            "-ca",
+            "root-ca.pem",
+            "-ca-key",
+            "root-ca-key.pem",
+            "-config",
+            "cfg.json",
+            "-db-config",
+            ro.to_str().unwrap(),
+            "req.csr",
+        ],
+    );
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.both());
+    assert!(
+        out.stderr
+            .contains(r#"{"code":11000,"message":"attempt to write a readonly database"}"#),
+        "{}",
+        out.both()
+    );
+    assert!(
+        !out.stdout.contains("BEGIN CERTIFICATE"),
+        "no certificate without its row"
+    );
+    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates").trim(), "0");
+
+    // Another process holds the write lock: we wait (bounded), then say so.
+    let rw = write_db_config(d.path(), "rw.json", "sqlite3", db.to_str().unwrap());
+    let mut locker = Command::new(require_tool("sqlite3"))
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = locker.stdin.take().unwrap();
+    stdin.write_all(b"BEGIN EXCLUSIVE;\nSELECT 1;\n").unwrap();
+    stdin.flush().unwrap();
+    let mut guard = ProcGuard::new("sqlite3 locker", locker);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = cfssl(
+        d.path(),
+        &[
+            "sign",
+            "-ca",
+            "root-ca.pem",
+            "-ca-key",
+            "root-ca-key.pem",
+            "-config",
+            "cfg.json",
+            "-db-config",
+            rw.to_str().unwrap(),
+            "req.csr",
+        ],
+    );
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.both());
+    assert!(out.stderr.contains("database is locked"), "{}", out.both());
+    assert!(!out.stdout.contains("BEGIN CERTIFICATE"));
+    drop(stdin);
+    guard.terminate(std::time::Duration::from_secs(10));
+    let pem = sign(d.path(), rw.to_str().unwrap());
+    assert!(pem.contains("BEGIN CERTIFICATE"));
+    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates").trim(), "1");
+    assert_eq!(sqlite(&db, "PRAGMA integrity_check").trim(), "ok");
+}
