@@ -11,6 +11,8 @@ pub mod gencert;
 pub mod gencrl;
 pub mod gencsr;
 pub mod genkey;
+pub mod ocspdump;
+pub mod ocsprefresh;
 pub mod ocspserve;
 pub mod ocspsign;
 pub mod print_defaults;
@@ -176,6 +178,8 @@ pub static COMMANDS: &[&Command] = &[
     &crl::COMMAND,
     &ocspsign::COMMAND,
     &ocspserve::COMMAND,
+    &ocsprefresh::COMMAND,
+    &ocspdump::COMMAND,
     &check::COMMAND,
 ];
 
