@@ -110,6 +110,43 @@ def write_serials(path, count):
             f.write("%d\n" % rng.getrandbits(159))
 
 
+def check_tree(work, n_clients):
+    """A tls-setup-like tree for `cfssl check`: the ecdsa384 CA, 3 members, n clients.
+    Returns the argument list of a check that covers all of it."""
+    d = os.path.join(work, "check-tree")
+    os.makedirs(d)
+    ca = os.path.join(work, "inputs", "ca-ecdsa384")
+    ca_config = os.path.join(ROOT, "tls-setup/config/ca-config.json")
+    req = os.path.join(ROOT, "tls-setup/config/req-csr.json")
+    def mint(name, cn):
+        r = subprocess.run("%s gencert -ca %s.pem -ca-key %s-key.pem -config %s -cn %s %s | %s -bare %s/%s"
+                           % (OURS, ca, ca, ca_config, cn, req, OURS_JSON, d, name),
+                           shell=True, stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            die("could not mint %s for the check tree" % name)
+    peers = ",".join("m%d=https://127.0.0.1:%d" % (i, 2380 + 10 * i) for i in range(3))
+    args = []
+    for i in range(3):
+        mint("m%d" % i, "etcd")
+        conf = os.path.join(d, "m%d.yml" % i)
+        with open(conf, "w") as f:
+            sides = "".join("%s:\n  cert-file: m%d.pem\n  key-file: m%d-key.pem\n"
+                            "  trusted-ca-file: %s.pem\n  client-cert-auth: true\n"
+                            % (k, i, i, ca) for k in ("client-transport-security",
+                                                       "peer-transport-security"))
+            f.write("name: m%d\nlisten-client-urls: https://127.0.0.1:%d\n"
+                    "advertise-client-urls: https://127.0.0.1:%d\n"
+                    "listen-peer-urls: https://127.0.0.1:%d\n"
+                    "initial-advertise-peer-urls: https://127.0.0.1:%d\n"
+                    "initial-cluster: %s\n%s"
+                    % (i, 2379 + 10 * i, 2379 + 10 * i, 2380 + 10 * i, 2380 + 10 * i, peers, sides))
+        args.append("-etcd-config=" + conf)
+    for i in range(n_clients):
+        mint("c%d" % i, "client%d" % i)
+        args.append("-client=%s/c%d.pem,%s/c%d-key.pem,%s.pem" % (d, i, d, i, ca))
+    return args
+
+
 def check(cmd):
     """True when the command runs successfully (the reference may lack a feature)."""
     r = subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -263,7 +300,17 @@ def main():
           "%s -f %s -bare %s/json-ours" % (OURS_JSON, fixed, work),
           "%s -f %s -bare %s/json-ref" % (ref_json, fixed, work) if ref else None)
 
-    # (f) peak RSS of one gencert.
+    # (f) cfssl check (ours only) of a 1,000-certificate tree: 3 members, 997 clients,
+    # 2,997 client connections and 6 peer connections judged.
+    if wanted("check-1000"):
+        check_args = check_tree(work, 997)
+        argfile = os.path.join(work, "check-tree", "check.sh")
+        with open(argfile, "w") as f:
+            f.write("exec %s check %s >/dev/null\n" % (OURS, " ".join(check_args)))
+        bench("check-1000", "cfssl check, 3 members + 997 clients (1,000 certificates)",
+              "sh %s" % argfile, None)
+
+    # (g) peak RSS of one gencert.
     rss_runs = max(5, ROUNDS)
     print("  measuring peak RSS (%d runs each)" % rss_runs, flush=True)
     def rss_row(name, desc, args):

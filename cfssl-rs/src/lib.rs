@@ -16,6 +16,7 @@ pub mod bundler;
 pub mod ca;
 pub mod certdb;
 pub mod certinfo;
+pub mod check;
 pub mod config;
 pub mod crl;
 pub mod csr;

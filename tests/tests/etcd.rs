@@ -20,35 +20,6 @@ use common::*;
 /// The two cluster runs share two cores; run them one after the other.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn loud(msg: &str) {
-    // Written straight to fd 2: libtest captures eprintln! of passing tests.
-    let _ = writeln!(std::io::stderr(), "\n{0}\n{msg}\n{0}\n", "*".repeat(78));
-}
-
-fn etcd_tools() -> Option<(PathBuf, PathBuf)> {
-    if let (Some(e), Some(c)) = (which("etcd"), which("etcdctl")) {
-        return Some((e, c));
-    }
-    let ci = std::env::var_os("CI")
-        .map(|v| !v.is_empty())
-        .unwrap_or(false);
-    let req = std::env::var("CFSSL_REQUIRE_ETCD")
-        .map(|v| v == "1")
-        .unwrap_or(false);
-    if ci || req {
-        panic!(
-            "etcd/etcdctl not found on PATH, and CI / CFSSL_REQUIRE_ETCD=1 requires the etcd \
-             acceptance test (Debian: apt-get install etcd-server etcd-client)"
-        );
-    }
-    loud(
-        "SKIPPED: etcd acceptance test: `etcd` and/or `etcdctl` not found on PATH.\n\
-         Install them (Debian: apt-get install etcd-server etcd-client) to run it;\n\
-         set CFSSL_REQUIRE_ETCD=1 to make a missing etcd a failure.",
-    );
-    None
-}
-
 struct Member {
     name: String,
     client_port: u16,

@@ -21,6 +21,9 @@ pub enum Kind {
     Int,
     /// Stored as the text given; the value was checked against Go's duration syntax.
     Duration,
+    /// A string flag that may be repeated, every value kept in order (cfssl-rs's own
+    /// `check` command; Go's `flag.Value` slices behave this way).
+    List,
 }
 
 /// One declared flag. `default` is the text Go would show in usage (`false`, `1`, `""`
@@ -66,6 +69,14 @@ impl Flag {
             usage,
         }
     }
+    pub const fn list(name: &'static str, usage: &'static str) -> Self {
+        Flag {
+            name,
+            kind: Kind::List,
+            default: "",
+            usage,
+        }
+    }
 }
 
 /// What a command line asked for. `-h`, `-help` and `--help` (when not declared) ask for
@@ -96,6 +107,14 @@ impl Parsed {
 
     pub fn get_bool(&self, name: &str) -> bool {
         matches!(self.matches.try_get_one::<bool>(name), Ok(Some(true)))
+    }
+
+    /// Every value of a repeatable flag, in command-line order.
+    pub fn get_list(&self, name: &str) -> Vec<String> {
+        match self.matches.try_get_many::<String>(name) {
+            Ok(Some(v)) => v.cloned().collect(),
+            _ => Vec::new(),
+        }
     }
 
     pub fn get_int(&self, name: &str) -> i64 {
@@ -210,6 +229,16 @@ fn command(table: &[Flag]) -> Result<Command> {
         // Go keeps the last value of a repeated flag.
         .args_override_self(true);
     for flag in table {
+        if flag.kind == Kind::List {
+            cmd = cmd.arg(
+                Arg::new(flag.name)
+                    .long(flag.name)
+                    .num_args(1)
+                    .action(ArgAction::Append)
+                    .value_parser(clap::value_parser!(String)),
+            );
+            continue;
+        }
         // Clap keeps defaults as `&'static str`, so the declared text must already be in
         // the form its typed parsers read (a boolean is mapped onto one of two literals).
         let default = match canonical_value(flag.kind, flag.default).as_deref() {
@@ -232,7 +261,9 @@ fn command(table: &[Flag]) -> Result<Command> {
         cmd = cmd.arg(match flag.kind {
             Kind::Bool => arg.value_parser(clap::value_parser!(bool)),
             Kind::Int => arg.value_parser(clap::value_parser!(i64)),
-            Kind::String | Kind::Duration => arg.value_parser(clap::value_parser!(String)),
+            Kind::String | Kind::Duration | Kind::List => {
+                arg.value_parser(clap::value_parser!(String))
+            }
         });
     }
     Ok(cmd.arg(
@@ -257,7 +288,7 @@ fn canonical_value(kind: Kind, value: &str) -> std::result::Result<String, &'sta
                 Err("parse error")
             }
         }
-        Kind::String => Ok(value.to_string()),
+        Kind::String | Kind::List => Ok(value.to_string()),
     }
 }
 
@@ -467,7 +498,7 @@ pub fn go_print_defaults(table: &[Flag]) -> String {
         line.push_str(&usage.replace('\n', "\n    \t"));
         let zero = match f.kind {
             Kind::Bool => "false",
-            Kind::String => "",
+            Kind::String | Kind::List => "",
             Kind::Int => "0",
             Kind::Duration => "0s",
         };
@@ -500,7 +531,7 @@ fn unquote_usage(f: &Flag) -> (String, String) {
     }
     let type_name = match f.kind {
         Kind::Bool => "",
-        Kind::String => "string",
+        Kind::String | Kind::List => "string",
         Kind::Int => "int",
         Kind::Duration => "duration",
     };

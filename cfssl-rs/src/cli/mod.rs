@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod certinfo;
 pub mod cfssl_certinfo;
+pub mod check;
 pub mod crl;
 pub mod flags;
 pub mod gencert;
@@ -92,6 +93,14 @@ pub static FLAGS: &[Flag] = &[
     Flag::duration("expiry", "168h0m0s", "time from now after which the CRL will expire (default: one week)"),
     Flag::int("loglevel", "1", "Log level (0 = DEBUG, 5 = FATAL)"),
     Flag::string("disable", "", "endpoints to disable"),
+    Flag::list("etcd-config", "an etcd member's --config-file YAML (repeat for each member)"),
+    Flag::string("dir", "", "directory relative paths in the etcd configs resolve against (default: the config file's)"),
+    Flag::list("client", "a client identity CERT,KEY[,CA] as etcdctl --cert/--key/--cacert (repeatable)"),
+    Flag::string("users", "", "file with the etcd user names, one per line (etcdctl user list)"),
+    Flag::string("run-as", "", "the user the etcd members run as (default: the invoking user)"),
+    Flag::string("at", "", "judge validity at this RFC 3339 time instead of now"),
+    Flag::string("within", "", "also warn about certificates expiring within this duration"),
+    Flag::string("format", "text", "report format: text or json"),
 ];
 
 /// What a subcommand gets: its parsed flags and the `-config` file, already loaded.
@@ -165,6 +174,7 @@ pub static COMMANDS: &[&Command] = &[
     &ocspserve::COMMAND,
     &ocsprefresh::COMMAND,
     &ocspdump::COMMAND,
+    &check::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a

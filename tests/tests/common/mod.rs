@@ -494,6 +494,38 @@ pub fn other_ca_client(pki: &Pki) -> (PathBuf, PathBuf) {
     (dir.join("calico.pem"), dir.join("calico-key.pem"))
 }
 
+pub fn loud(msg: &str) {
+    use std::io::Write;
+    // Written straight to fd 2: libtest captures eprintln! of passing tests.
+    let _ = writeln!(std::io::stderr(), "\n{0}\n{msg}\n{0}\n", "*".repeat(78));
+}
+
+/// `etcd` and `etcdctl` from PATH; without them a loud SKIPPED notice and `None`, or a
+/// panic when `CI` is set or `CFSSL_REQUIRE_ETCD=1`.
+pub fn etcd_tools() -> Option<(PathBuf, PathBuf)> {
+    if let (Some(e), Some(c)) = (which("etcd"), which("etcdctl")) {
+        return Some((e, c));
+    }
+    let ci = std::env::var_os("CI")
+        .map(|v| !v.is_empty())
+        .unwrap_or(false);
+    let req = std::env::var("CFSSL_REQUIRE_ETCD")
+        .map(|v| v == "1")
+        .unwrap_or(false);
+    if ci || req {
+        panic!(
+            "etcd/etcdctl not found on PATH, and CI / CFSSL_REQUIRE_ETCD=1 requires the etcd \
+             acceptance test (Debian: apt-get install etcd-server etcd-client)"
+        );
+    }
+    loud(
+        "SKIPPED: etcd acceptance test: `etcd` and/or `etcdctl` not found on PATH.\n\
+         Install them (Debian: apt-get install etcd-server etcd-client) to run it;\n\
+         set CFSSL_REQUIRE_ETCD=1 to make a missing etcd a failure.",
+    );
+    None
+}
+
 pub fn require_tool(name: &str) -> PathBuf {
     which(name).unwrap_or_else(|| panic!("`{name}` is required for this test but is not on PATH"))
 }
