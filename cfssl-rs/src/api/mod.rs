@@ -18,6 +18,7 @@ mod info;
 mod init_ca;
 mod newcert;
 mod newkey;
+mod ocspsign;
 mod revoke;
 mod scan;
 mod scaninfo;
@@ -90,6 +91,8 @@ pub struct App {
     pub db: Option<Arc<dyn CertDb>>,
     /// Why there is no signer, for the "endpoint is disabled" lines.
     pub signer_error: String,
+    /// The OCSP signer from `-ca`, `-responder`, `-responder-key` (`/ocspsign`).
+    pub ocsp: Option<Arc<crate::ocsp::Signer>>,
     /// Caps the CPU-bound work (key generation, signing) running at once.
     work: tokio::sync::Semaphore,
 }
@@ -104,6 +107,7 @@ impl App {
             local: None,
             db: None,
             signer_error: "signer not initialized".into(),
+            ocsp: None,
             work: tokio::sync::Semaphore::new(cpus * 2),
         }
     }
@@ -135,12 +139,26 @@ impl App {
                 None
             }
         };
-        if let Err(e) = crate::input::read_file(&opts.responder) {
-            log::warning(&format!("couldn't initialize ocsp signer: {e}"));
-        }
+        let key = match opts.responder_key.as_str() {
+            "" => opts.ca_key.as_str(),
+            k => k,
+        };
+        let ocsp = match crate::ocsp::Signer::from_files(
+            &opts.ca,
+            &opts.responder,
+            key,
+            96 * crate::duration::HOUR,
+        ) {
+            Ok(s) => Some(Arc::new(s)),
+            Err(e) => {
+                log::warning(&format!("couldn't initialize ocsp signer: {e}"));
+                None
+            }
+        };
         App {
             local: signer.clone(),
             db,
+            ocsp,
             ..App::new(signer.map(|s| s as Arc<dyn Signer>))
         }
     }
@@ -200,7 +218,10 @@ impl Needs {
                     None => Err("cert db not configured (missing -db-config)".into()),
                 }
             }
-            Needs::OcspSigner => Err("signer not initialized".into()),
+            Needs::OcspSigner => match app.ocsp {
+                Some(_) => Ok(()),
+                None => Err("signer not initialized".into()),
+            },
         }
     }
 }
@@ -290,7 +311,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     api("scan", Needs::Nothing, GET, scan::process),
     api("scaninfo", Needs::Nothing, GET, scaninfo::process),
     api("certinfo", Needs::Nothing, POST, certinfo::process),
-    api("ocspsign", Needs::OcspSigner, POST, unimplemented::ocsp),
+    api("ocspsign", Needs::OcspSigner, POST, ocspsign::process),
     api("revoke", Needs::Db { signer: false }, POST, revoke::process),
     Endpoint {
         name: "/",

@@ -17,7 +17,3 @@ pub fn bundle(_: &App, _: &Request) -> Result<Reply, ApiError> {
 pub fn db(_: &App, _: &Request) -> Result<Reply, ApiError> {
     refuse("the certificate database")
 }
-
-pub fn ocsp(_: &App, _: &Request) -> Result<Reply, ApiError> {
-    refuse("OCSP signing")
-}

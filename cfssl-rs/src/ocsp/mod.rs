@@ -13,6 +13,7 @@ pub use responder::{Answer, Method, Source};
 pub use signer::{SignRequest, Signer};
 
 use crate::error::{Error, Result};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// A certificate's status in a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,9 +138,82 @@ fn go_atoi(s: &str) -> Result<i64> {
     })
 }
 
+/// Go's `time.Parse("2006-01-02", s)` (midnight UTC), with its error texts.
+pub fn parse_date(s: &str) -> Result<DateTime<Utc>> {
+    let quoted = crate::gojson::go_quote(s);
+    let cannot = |rest: &str, elem: &str| {
+        Error::plain(format!(
+            "parsing time {quoted} as \"2006-01-02\": cannot parse {} as \"{elem}\"",
+            crate::gojson::go_quote(rest)
+        ))
+    };
+    let digits = |at: usize, n: usize, elem: &str| -> Result<u32> {
+        let part = s
+            .get(at..at + n)
+            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        part.and_then(|p| p.parse().ok())
+            .ok_or_else(|| cannot(s.get(at..).unwrap_or(""), elem))
+    };
+    let dash = |at: usize| -> Result<()> {
+        match s.get(at..at + 1) {
+            Some("-") => Ok(()),
+            _ => Err(cannot(s.get(at..).unwrap_or(""), "-")),
+        }
+    };
+    let year = digits(0, 4, "2006")?;
+    dash(4)?;
+    let month = digits(5, 2, "01")?;
+    dash(7)?;
+    let day = digits(8, 2, "02")?;
+    if s.len() > 10 {
+        return Err(Error::plain(format!(
+            "parsing time {quoted}: extra text: {}",
+            crate::gojson::go_quote(&s[10..])
+        )));
+    }
+    if !(1..=12).contains(&month) {
+        return Err(Error::plain(format!(
+            "parsing time {quoted}: month out of range"
+        )));
+    }
+    NaiveDate::from_ymd_opt(year as i32, month, day)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| Error::plain(format!("parsing time {quoted}: day out of range")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_parse_like_go() {
+        assert_eq!(
+            parse_date("2025-02-03").unwrap().to_rfc3339(),
+            "2025-02-03T00:00:00+00:00"
+        );
+        let e = |s: &str| parse_date(s).unwrap_err().to_string();
+        assert_eq!(
+            e("yesterday"),
+            r#"parsing time "yesterday" as "2006-01-02": cannot parse "yesterday" as "2006""#
+        );
+        assert_eq!(
+            e("2025/02/03"),
+            r#"parsing time "2025/02/03" as "2006-01-02": cannot parse "/02/03" as "-""#
+        );
+        assert_eq!(
+            e("2025-13-01"),
+            r#"parsing time "2025-13-01": month out of range"#
+        );
+        assert_eq!(
+            e("2025-02-30"),
+            r#"parsing time "2025-02-30": day out of range"#
+        );
+        assert_eq!(
+            e("2025-02-03T00"),
+            r#"parsing time "2025-02-03T00": extra text: "T00""#
+        );
+    }
 
     #[test]
     fn reasons_parse_like_cfssl() {
