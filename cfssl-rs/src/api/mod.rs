@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 
 mod authsign;
+mod bundle;
 mod certinfo;
 mod crl;
 mod gencrl;
@@ -78,6 +79,8 @@ pub struct ServeOptions {
     pub mutual_tls_cn: String,
     /// `-disable`: comma-separated endpoint names.
     pub disable: String,
+    /// `-ca-bundle`, `-int-bundle`, `-int-dir`, `-metadata` for `/bundle`.
+    pub bundler: crate::bundler::Options,
 }
 
 /// Everything a request may use, built once before the server binds. Parts that could
@@ -90,6 +93,9 @@ pub struct App {
     pub db: Option<Arc<dyn CertDb>>,
     /// Why there is no signer, for the "endpoint is disabled" lines.
     pub signer_error: String,
+    /// `/bundle`'s bundler, or why it could not be built.
+    pub bundler: Option<Arc<crate::bundler::Bundler>>,
+    pub bundler_error: String,
     /// Caps the CPU-bound work (key generation, signing) running at once.
     work: tokio::sync::Semaphore,
 }
@@ -104,6 +110,8 @@ impl App {
             local: None,
             db: None,
             signer_error: "signer not initialized".into(),
+            bundler: None,
+            bundler_error: "bundler not initialized".into(),
             work: tokio::sync::Semaphore::new(cpus * 2),
         }
     }
@@ -138,9 +146,15 @@ impl App {
         if let Err(e) = crate::input::read_file(&opts.responder) {
             log::warning(&format!("couldn't initialize ocsp signer: {e}"));
         }
+        let (bundler, bundler_error) = match crate::bundler::Bundler::new(&opts.bundler) {
+            Ok(b) => (Some(Arc::new(b)), String::new()),
+            Err(e) => (None, e.to_string()),
+        };
         App {
             local: signer.clone(),
             db,
+            bundler,
+            bundler_error,
             ..App::new(signer.map(|s| s as Arc<dyn Signer>))
         }
     }
@@ -167,6 +181,8 @@ pub enum Needs {
         signer: bool,
     },
     OcspSigner,
+    /// The bundler built from `-ca-bundle`/`-int-bundle`.
+    Bundler,
 }
 
 impl Needs {
@@ -201,6 +217,10 @@ impl Needs {
                 }
             }
             Needs::OcspSigner => Err("signer not initialized".into()),
+            Needs::Bundler => match app.bundler {
+                Some(_) => Ok(()),
+                None => Err(app.bundler_error.clone()),
+            },
         }
     }
 }
@@ -280,7 +300,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     api("newcert", Needs::Signer, POST, newcert::process),
     Endpoint {
         setup_log: Some("bundler API ready"),
-        ..api("bundle", Needs::Nothing, POST, unimplemented::bundle)
+        ..api("bundle", Needs::Bundler, POST, bundle::process)
     },
     Endpoint {
         setup_log: Some("setting up key / CSR generator"),
