@@ -533,6 +533,19 @@ impl Subject {
         s
     }
 
+    /// The subject as Go holds it after a round trip through DER: cfssl's initca signs
+    /// the CSR it just built, so `names[].OID` entries of standard types (2.5.4.17
+    /// postalCode, 2.5.4.9 street, ...) land in their slots of Go's subject order, as
+    /// they do for `sign` and `gencert -ca`.
+    pub fn regrouped(self) -> Subject {
+        let der = self.to_der();
+        use x509_parser::prelude::FromDer as _;
+        match x509_parser::x509::X509Name::from_der(&der) {
+            Ok((_, name)) => Subject::from_name(&name),
+            Err(_) => self,
+        }
+    }
+
     /// Only the attributes Go's `pkix.Name` has typed fields for, which is what Go writes
     /// back when it re-encodes a parsed name (the CRL issuer, selfsign's subject).
     pub fn without_extra(mut self) -> Subject {

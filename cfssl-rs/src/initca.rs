@@ -67,7 +67,7 @@ pub fn issue_ca(req: &Request, profile: &Profile, key: &PrivateKey) -> Result<Ve
     let t = signer::template(
         profile,
         chrono::Utc::now(),
-        req.subject()?.to_der(),
+        req.subject()?.regrouped().to_der(),
         key.spki_der(),
         sans,
         extra,

@@ -227,3 +227,55 @@ fn never_valid_certificates_are_refused() {
         check(case, false);
     }
 }
+
+/// `names[].OID` entries of standard types (postalCode, street) sit where Go's subject
+/// order puts them in an initca certificate (the CSR keeps the request's order).
+#[test]
+fn initca_places_standard_oid_attributes_in_go_order() {
+    let openssl = require_tool("openssl");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("req.json"),
+        r#"{"CN":"ca","names":[{"C":"US","OID":{"2.5.4.17":"12345","2.5.4.9":"Main St","1.2.3.4":"x"},"O":"Org"}]}"#,
+    )
+    .unwrap();
+    let subjects = |bin: &Path| -> Vec<String> {
+        let mut out = Vec::new();
+        for cmd in ["gencert", "genkey"] {
+            let mut c = clean_command(bin);
+            c.current_dir(dir.path()).args([cmd, "-initca", "req.json"]);
+            let o = run_bounded(c, None, Duration::from_secs(60));
+            assert!(o.success(), "{o}");
+            let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+            for (field, kind) in [("cert", "x509"), ("csr", "req")] {
+                std::fs::write(dir.path().join("x.pem"), v[field].as_str().unwrap()).unwrap();
+                let mut c = clean_command(&openssl);
+                c.current_dir(dir.path()).args([
+                    kind,
+                    "-in",
+                    "x.pem",
+                    "-noout",
+                    "-subject",
+                    "-nameopt",
+                    "RFC2253,oid",
+                ]);
+                out.push(
+                    run_bounded(c, None, Duration::from_secs(30))
+                        .stdout
+                        .trim()
+                        .to_string(),
+                );
+            }
+        }
+        out
+    };
+    let ours = subjects(&cfssl_bin());
+    let cert =
+        "subject=1.2.3.4=#130178,2.5.4.3=ca,2.5.4.10=Org,2.5.4.17=12345,2.5.4.9=Main St,2.5.4.6=US";
+    let csr =
+        "subject=1.2.3.4=#130178,2.5.4.9=Main St,2.5.4.17=12345,2.5.4.3=ca,2.5.4.10=Org,2.5.4.6=US";
+    assert_eq!(ours, [cert, csr, cert, csr]);
+    if let Some(r) = reference() {
+        assert_eq!(subjects(&r), ours, "reference");
+    }
+}

@@ -10,6 +10,8 @@ pub mod gencert;
 pub mod gencrl;
 pub mod gencsr;
 pub mod genkey;
+pub mod ocspdump;
+pub mod ocsprefresh;
 pub mod ocspserve;
 pub mod ocspsign;
 pub mod print_defaults;
@@ -167,6 +169,8 @@ pub static COMMANDS: &[&Command] = &[
     &crl::COMMAND,
     &ocspsign::COMMAND,
     &ocspserve::COMMAND,
+    &ocsprefresh::COMMAND,
+    &ocspdump::COMMAND,
 ];
 
 /// `CFSSL_CA_PK_PASSWORD`, which cfssl's local signer and `gencrl` use to decrypt a

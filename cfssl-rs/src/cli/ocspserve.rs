@@ -38,11 +38,10 @@ fn run(ctx: &Context) -> Result<String> {
                 "no response file or db-config provided, please set the one of these using either -responses or -db-config flags",
             ))
         }
-        ("", _) => {
-            return Err(Error::plain(
-                "ocspserve -db-config is not implemented in cfssl-rs yet (use -responses)",
-            ))
-        }
+        ("", db) => Arc::new(responder::DbSource::new(
+            crate::certdb::open_config_file(db)
+                .map_err(|_| Error::plain("unable to read configuration file"))?,
+        )),
         (file, _) => Arc::new(responder::load_responses_file(file)?),
     };
     log::info("Registering OCSP responder handler");

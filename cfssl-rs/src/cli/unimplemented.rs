@@ -5,7 +5,7 @@
 
 use crate::error::Error;
 
-pub const NAMES: &[&str] = &["info", "ocspdump", "ocsprefresh", "scan"];
+pub const NAMES: &[&str] = &["info", "scan"];
 
 pub fn error(name: &str) -> Error {
     Error::plain(format!(

@@ -68,6 +68,40 @@ impl Source for InMemory {
     }
 }
 
+/// cfssl's `DBSource`: the `ocsp_responses` row for the request's serial (decimal) and
+/// issuer key hash (hex, which equals the AKI when the CA's SKI is the SHA-1 of its
+/// key, as cfssl makes them); of several, the one that expires last.
+pub struct DbSource {
+    db: std::sync::Arc<dyn crate::certdb::CertDb>,
+}
+
+impl DbSource {
+    pub fn new(db: std::sync::Arc<dyn crate::certdb::CertDb>) -> DbSource {
+        DbSource { db }
+    }
+}
+
+impl Source for DbSource {
+    fn response(&self, req: &Request) -> std::result::Result<Option<Vec<u8>>, String> {
+        let aki: String = req
+            .issuer_key_hash
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let records = self
+            .db
+            .get_ocsp(&req.serial.to_string(), &aki)
+            .map_err(|e| {
+                log::error(&format!("Error obtaining OCSP response: {e}"));
+                format!("failed to obtain OCSP response: {e}")
+            })?;
+        Ok(records
+            .into_iter()
+            .reduce(|best, r| if r.expiry > best.expiry { r } else { best })
+            .map(|r| r.body))
+    }
+}
+
 /// The request as the HTTP layer hands it over.
 #[derive(Debug, Clone, Copy)]
 pub enum Method<'a> {
