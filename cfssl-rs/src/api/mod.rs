@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 
 mod authsign;
+mod bundle;
 mod certinfo;
 mod crl;
 mod gencrl;
@@ -79,6 +80,8 @@ pub struct ServeOptions {
     pub mutual_tls_cn: String,
     /// `-disable`: comma-separated endpoint names.
     pub disable: String,
+    /// `-ca-bundle`, `-int-bundle`, `-int-dir`, `-metadata` for `/bundle`.
+    pub bundler: crate::bundler::Options,
 }
 
 /// Everything a request may use, built once before the server binds. Parts that could
@@ -93,6 +96,9 @@ pub struct App {
     pub signer_error: String,
     /// The OCSP signer from `-ca`, `-responder`, `-responder-key` (`/ocspsign`).
     pub ocsp: Option<Arc<crate::ocsp::Signer>>,
+    /// `/bundle`'s bundler, or why it could not be built.
+    pub bundler: Option<Arc<crate::bundler::Bundler>>,
+    pub bundler_error: String,
     /// Caps the CPU-bound work (key generation, signing) running at once.
     work: tokio::sync::Semaphore,
 }
@@ -108,6 +114,8 @@ impl App {
             db: None,
             signer_error: "signer not initialized".into(),
             ocsp: None,
+            bundler: None,
+            bundler_error: "bundler not initialized".into(),
             work: tokio::sync::Semaphore::new(cpus * 2),
         }
     }
@@ -155,10 +163,16 @@ impl App {
                 None
             }
         };
+        let (bundler, bundler_error) = match crate::bundler::Bundler::new(&opts.bundler) {
+            Ok(b) => (Some(Arc::new(b)), String::new()),
+            Err(e) => (None, e.to_string()),
+        };
         App {
             local: signer.clone(),
             db,
             ocsp,
+            bundler,
+            bundler_error,
             ..App::new(signer.map(|s| s as Arc<dyn Signer>))
         }
     }
@@ -185,6 +199,8 @@ pub enum Needs {
         signer: bool,
     },
     OcspSigner,
+    /// The bundler built from `-ca-bundle`/`-int-bundle`.
+    Bundler,
 }
 
 impl Needs {
@@ -221,6 +237,10 @@ impl Needs {
             Needs::OcspSigner => match app.ocsp {
                 Some(_) => Ok(()),
                 None => Err("signer not initialized".into()),
+            },
+            Needs::Bundler => match app.bundler {
+                Some(_) => Ok(()),
+                None => Err(app.bundler_error.clone()),
             },
         }
     }
@@ -301,7 +321,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     api("newcert", Needs::Signer, POST, newcert::process),
     Endpoint {
         setup_log: Some("bundler API ready"),
-        ..api("bundle", Needs::Nothing, POST, unimplemented::bundle)
+        ..api("bundle", Needs::Bundler, POST, bundle::process)
     },
     Endpoint {
         setup_log: Some("setting up key / CSR generator"),

@@ -10,10 +10,6 @@ fn refuse(what: &str) -> Result<Reply, ApiError> {
     )))
 }
 
-pub fn bundle(_: &App, _: &Request) -> Result<Reply, ApiError> {
-    refuse("bundling")
-}
-
 pub fn db(_: &App, _: &Request) -> Result<Reply, ApiError> {
     refuse("the certificate database")
 }

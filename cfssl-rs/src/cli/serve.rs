@@ -86,6 +86,12 @@ fn run(ctx: &Context) -> Result<String> {
         mutual_tls_ca: f.get_str("mutual-tls-ca").into(),
         mutual_tls_cn: f.get_str("mutual-tls-cn").into(),
         disable: f.get_str("disable").into(),
+        bundler: crate::bundler::Options {
+            ca_bundle: f.get_str("ca-bundle").into(),
+            int_bundle: f.get_str("int-bundle").into(),
+            int_dir: f.get_str("int-dir").into(),
+            metadata: f.get_str("metadata").into(),
+        },
     };
     let addr = join_host_port(f.get_str("address"), f.get_int("port"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
