@@ -41,8 +41,9 @@ LINK_FLAGS += -C link-arg=-Wl,--symbol-ordering-file=$(CURDIR)/bench/symbol-orde
 	-C link-arg=-Wl,--no-warn-symbol-ordering
 endif
 
-# cfssl's other programs (cfssl-certinfo, mkbundle) are extra binaries of cfssl-rs.
-EXTRA_BINS := cfssl-certinfo mkbundle
+# cfssl's other programs (cfssl-certinfo, mkbundle) and cfssl-migrate (creates the certdb
+# schema; the certdb tests run it beside $CFSSL_BIN) are extra binaries of cfssl-rs.
+EXTRA_BINS := cfssl-certinfo mkbundle cfssl-migrate
 
 build:
 	$(CARGO) rustc --release -p cfssl-rs --bin cfssl -- $(LINK_FLAGS)
