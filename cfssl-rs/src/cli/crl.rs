@@ -4,7 +4,6 @@
 use super::{Command, Context};
 use crate::error::{Error, Result};
 use crate::log;
-use std::io::Write;
 
 pub static COMMAND: Command = Command {
     name: "crl",
@@ -46,11 +45,6 @@ fn run(ctx: &Context) -> Result<String> {
         now,
         chrono::Duration::nanoseconds(lifetime),
     )?;
-    let stdout = std::io::stdout().lock();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
-    crl.write_base64(&mut out)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("write", "/dev/stdout", &e))?;
+    super::print_crl_line(&crl)?;
     Ok(String::new())
 }

@@ -5,7 +5,6 @@ use super::{Command, Context};
 use crate::crl;
 use crate::error::{Error, Result};
 use crate::input;
-use std::io::Write as _;
 
 pub static COMMAND: Command = Command {
     name: "gencrl",
@@ -43,13 +42,6 @@ fn run(ctx: &Context) -> Result<String> {
     let seconds = ctx.flags.positionals().get(3).map_or("0", String::as_str);
     let password = super::ca_key_password();
     let crl = crl::file::sign_serial_list(revoked, &cert, &key, password.as_deref(), seconds, now)?;
-    // A CRL of a million entries is tens of megabytes: it is encoded straight to
-    // stdout instead of into the returned string, which would be a second copy.
-    let stdout = std::io::stdout().lock();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
-    crl.write_base64(&mut out)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("write", "/dev/stdout", &e))?;
+    super::print_crl_line(&crl)?;
     Ok(String::new())
 }

@@ -217,6 +217,18 @@ fn top_level_usage() -> String {
     out
 }
 
+/// Prints a CRL as cfssl does (one line of base64 DER, then a newline). A CRL of a
+/// million entries is tens of megabytes, so it is encoded straight to stdout instead of
+/// into the command's returned string, which would be a second copy.
+pub fn print_crl_line(crl: &crate::crl::Crl) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    crl.write_base64(&mut out)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("write", "/dev/stdout", &e))
+}
+
 /// Writes a command's output to stdout; a failed write is reported and is exit status 1.
 pub fn print_stdout(out: &str) -> i32 {
     match crate::output::write_stdout(out.as_bytes()) {
