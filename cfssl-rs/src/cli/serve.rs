@@ -125,22 +125,9 @@ fn run(ctx: &Context) -> Result<String> {
             ))
         })?;
         let tls = plan.map(|p| p.finish(&opts)).transpose()?;
-        api::serve(listener, router, tls, shutdown_signal())
+        api::serve(listener, router, tls, api::shutdown_signal())
             .await
             .map_err(|e| Error::plain(e.to_string()))
     })?;
     Ok(String::new())
-}
-
-/// SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }
