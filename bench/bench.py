@@ -385,7 +385,7 @@ def main():
     verdicts = []
     summary = {}
     for name, desc, unit, ours, theirs in rows:
-        scale = 1000.0 if unit == "ms" else 1.0
+        scale = {"ms": 1e3, "us": 1e6}.get(unit, 1.0)
         mo = statistics.median(ours) * scale
         line = "%-21s %9.1f %-3s" % (name, mo, unit)
         entry = {"unit": unit, "ours_median": mo, "ours_samples": len(ours)}

@@ -140,23 +140,41 @@ def wrk_seconds(text):
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def load(url, script, work):
-    """wrk at CONNECTIONS connections for SECONDS: requests/s, p50 and p99 in seconds.
-    Any non-2xx answer or socket error fails the row: it would not be a fair figure."""
-    argv = [WRK, "-t2", "-c%d" % CONNECTIONS, "-d%ds" % SECONDS, "--timeout", "30s", "--latency"]
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, script, work, seconds):
+    argv = [WRK, "-t2", "-c%d" % CONNECTIONS, "-d%ds" % seconds, "--timeout", "30s", "--latency"]
     if script:
         argv += ["-s", script]
-    out = run(argv + [url], cwd=work)
+    return run(argv + [url], cwd=work)
+
+
+def load(server, path, script, work):
+    """wrk at CONNECTIONS connections for SECONDS, after a one-second warm-up (the
+    servers' pools and caches fill): requests/s, p50 and p99 in seconds, and the
+    server's CPU time per request (the figure the rest of the machine's load does not
+    move). Any non-2xx answer or socket error fails the row: it would not be fair."""
+    url = server.url(path)
+    wrk(url, script, work, 1)
+    cpu0 = cpu_seconds(server.proc.pid)
+    out = wrk(url, script, work, SECONDS)
+    cpu = cpu_seconds(server.proc.pid) - cpu0
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     if bad or errors:
         raise BenchError("wrk against %s saw failures:\n%s" % (url, out))
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    count = re.search(r"(\d+) requests in", out)
     dist = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", out, re.M))
-    if not rps or "50" not in dist or "99" not in dist:
+    if not rps or not count or "50" not in dist or "99" not in dist:
         raise BenchError("cannot read wrk's figures against %s:\n%s" % (url, out))
     return {"rps": float(rps.group(1)), "p50": wrk_seconds(dist["50"]),
-            "p99": wrk_seconds(dist["99"])}
+            "p99": wrk_seconds(dist["99"]), "cpu": cpu / max(1, int(count.group(1)))}
 
 
 def post_script(work, body_file):
@@ -335,11 +353,12 @@ def server_rows(ctx):
         """Interleaved rounds of one row; `start(side)` gives a running Server and
         `stored(side)` (optional) checks afterwards what the database holds."""
         print("  running %-22s %s" % (name, desc), flush=True)
-        got = {s: {"rps": [], "p50": [], "p99": [], "rss": []} for s in ("ours", "ref")}
+        got = {s: {"rps": [], "p50": [], "p99": [], "cpu": [], "rss": []}
+               for s in ("ours", "ref")}
         for _, side in sides_in_rounds(ref_present):
             server = start(side)
             try:
-                result = load(server.url(path), script, work)
+                result = load(server, path, script, work)
                 result["rss"] = server.peak_rss_kib() / 1024
             finally:
                 server.stop()
@@ -352,6 +371,8 @@ def server_rows(ctx):
         for q in latency:
             rows.append((name + "-" + q, desc + ", " + q + " latency", "ms",
                          got["ours"][q], ref(q)))
+        rows.append((name + "-cpu", desc + ", server CPU per request", "us",
+                     got["ours"]["cpu"], ref("cpu")))
         if rss:
             rows.append(("rss-" + name, desc + ", server peak RSS", "MiB",
                          got["ours"]["rss"], ref("rss")))
