@@ -2,7 +2,7 @@
 #
 #   make                  build release binaries, then run tls-setup with them
 #   make test             build release binaries, then run every test (cargo test --workspace)
-#   make install PREFIX=/usr/local   (cfssl, cfssljson, cfssl-certinfo, mkbundle)
+#   make install PREFIX=/usr/local   (cfssl, cfssljson, cfssl-certinfo, mkbundle, multirootca)
 #   make clean
 #   make fuzz             run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz + nightly)
 
@@ -41,9 +41,9 @@ LINK_FLAGS += -C link-arg=-Wl,--symbol-ordering-file=$(CURDIR)/bench/symbol-orde
 	-C link-arg=-Wl,--no-warn-symbol-ordering
 endif
 
-# cfssl's other programs (cfssl-certinfo, mkbundle) and cfssl-migrate (creates the certdb
+# cfssl's other programs (cfssl-certinfo, mkbundle, multirootca) and cfssl-migrate (creates the certdb
 # schema; the certdb tests run it beside $CFSSL_BIN) are extra binaries of cfssl-rs.
-EXTRA_BINS := cfssl-certinfo mkbundle cfssl-migrate
+EXTRA_BINS := cfssl-certinfo mkbundle multirootca cfssl-migrate
 
 build:
 	$(CARGO) rustc --release -p cfssl-rs --bin cfssl -- $(LINK_FLAGS)

@@ -166,6 +166,17 @@ fn ext_key_usage_oid(name: &str) -> Option<&'static str> {
 }
 
 impl Profile {
+    /// An authenticated request's token is valid under the profile's key or, during a
+    /// key rotation, its previous one (`auth` itself is checked by the caller, which
+    /// answers a profile without one differently).
+    pub fn token_valid(&self, key: &crate::auth::Key, request: &[u8], token: &[u8]) -> bool {
+        key.verify(request, token)
+            || self
+                .prev_auth
+                .as_ref()
+                .is_some_and(|k| k.verify(request, token))
+    }
+
     /// The policy used when no `-config` is given (and for a config without `default`).
     pub fn default_signing() -> Profile {
         Profile {
@@ -1212,7 +1223,7 @@ fn decode_time(
 
 /// Go's strict RFC 3339 parse (`time.Parse(time.RFC3339, s)` plus the JSON decoder's
 /// extra checks), with Go's error texts.
-fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
     const LAYOUT: &str = "2006-01-02T15:04:05Z07:00";
     let q = |x: &[u8]| duration::quote(&String::from_utf8_lossy(x));
     let cannot = |rest: &[u8], elem: &str| {

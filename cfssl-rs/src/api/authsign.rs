@@ -9,9 +9,9 @@ use crate::log;
 
 /// cfssl's `auth.AuthenticatedRequest`; `timestamp` and `remote_address` are read
 /// (and type-checked) but the standard provider does not use them.
-struct AuthenticatedRequest {
-    token: Vec<u8>,
-    request: Vec<u8>,
+pub struct AuthenticatedRequest {
+    pub token: Vec<u8>,
+    pub request: Vec<u8>,
 }
 
 /// A Go `[]byte` field: a base64 string, or null.
@@ -32,7 +32,7 @@ fn bytes_field(te: &mut TypeErrors, v: &Value, field: &str) -> Vec<u8> {
     }
 }
 
-fn decode(v: &Value) -> Result<AuthenticatedRequest, String> {
+pub fn decode(v: &Value) -> Result<AuthenticatedRequest, String> {
     const ST: &str = "AuthenticatedRequest";
     let mut te = TypeErrors::default();
     let mut out = AuthenticatedRequest {
@@ -78,12 +78,7 @@ pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
         log::error("profile has no authentication provider");
         return Err(ApiError::bad_request("no authentication provider"));
     };
-    let valid = key.verify(&auth_req.request, &auth_req.token)
-        || profile
-            .prev_auth
-            .as_ref()
-            .is_some_and(|k| k.verify(&auth_req.request, &auth_req.token));
-    if !valid {
+    if !profile.token_valid(key, &auth_req.request, &auth_req.token) {
         log::warning("received authenticated request with invalid token");
         return Err(ApiError::bad_request("invalid token"));
     }

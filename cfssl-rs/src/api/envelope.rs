@@ -53,8 +53,14 @@ pub fn success(reply: &Reply) -> String {
 
 /// The body of a failed answer.
 pub fn failure(e: &ApiError) -> String {
+    error_body(e.code(), e.message())
+}
+
+/// A failed answer with any code (multirootca answers every refusal with code 1,
+/// whatever the HTTP status).
+pub fn error_body(code: u32, message: &str) -> String {
     let mut out = String::from("{\"success\":false,\"result\":null,\"errors\":");
-    messages(&mut out, Some((e.code(), e.message())));
+    messages(&mut out, Some((code, message)));
     out.push_str(",\"messages\":[]}\n");
     out
 }

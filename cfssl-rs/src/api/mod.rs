@@ -9,13 +9,14 @@
 pub mod envelope;
 pub mod error;
 
-mod authsign;
+pub(crate) mod authsign;
 mod bundle;
+mod certadd;
 mod certinfo;
 mod crl;
 mod gencrl;
 mod health;
-mod info;
+pub(crate) mod info;
 mod init_ca;
 mod newcert;
 mod newkey;
@@ -23,9 +24,8 @@ mod ocspsign;
 mod revoke;
 mod scan;
 mod scaninfo;
-mod sign;
+pub(crate) mod sign;
 mod ui;
-mod unimplemented;
 
 use crate::certdb::CertDb;
 use crate::config::{Config, Signing};
@@ -36,7 +36,7 @@ use crate::tls;
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, MethodRouter};
 use axum::Router;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -45,6 +45,7 @@ use error::ApiError;
 use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,6 +74,13 @@ pub struct ServeOptions {
     pub config: Option<Config>,
     pub responder: String,
     pub responder_key: String,
+    /// `-key`: the responder key when `-responder-key` is not given (as in cfssl).
+    pub key: String,
+    /// `-interval`: how long the OCSP responses the server signs are valid.
+    pub ocsp_interval_ns: i64,
+    /// `-db-ocsp`: store an OCSP response in the database for every certificate issued,
+    /// revoked or added, signed by the OCSP signer.
+    pub db_ocsp: bool,
     pub tls_cert: String,
     pub tls_key: String,
     pub min_tls_version: String,
@@ -96,9 +104,15 @@ pub struct App {
     pub signer_error: String,
     /// The OCSP signer from `-ca`, `-responder`, `-responder-key` (`/ocspsign`).
     pub ocsp: Option<Arc<crate::ocsp::Signer>>,
+    /// `-db-ocsp`: `/revoke` and `/certadd` store the OCSP response of the certificate
+    /// they change (the signer does the same for what it issues).
+    pub db_ocsp: bool,
     /// `/bundle`'s bundler, or why it could not be built.
     pub bundler: Option<Arc<crate::bundler::Bundler>>,
     pub bundler_error: String,
+    /// multirootca's signers by label; `None` in `cfssl serve`, whose one signer
+    /// serves every label.
+    pub labels: Option<Labels>,
     /// Caps the CPU-bound work (key generation, signing) running at once.
     work: tokio::sync::Semaphore,
 }
@@ -114,8 +128,10 @@ impl App {
             db: None,
             signer_error: "signer not initialized".into(),
             ocsp: None,
+            db_ocsp: false,
             bundler: None,
             bundler_error: "bundler not initialized".into(),
+            labels: None,
             work: tokio::sync::Semaphore::new(cpus * 2),
         }
     }
@@ -141,21 +157,21 @@ impl App {
             opts.ca_key_password.as_deref(),
             policy,
         ) {
-            Ok(s) => Some(Arc::new(s.with_db(db.clone()))),
+            Ok(s) => Some(s.with_db(db.clone())),
             Err(e) => {
                 log::warning(&format!("couldn't initialize signer: {e}"));
                 None
             }
         };
         let key = match opts.responder_key.as_str() {
-            "" => opts.ca_key.as_str(),
+            "" => opts.key.as_str(),
             k => k,
         };
         let ocsp = match crate::ocsp::Signer::from_files(
             &opts.ca,
             &opts.responder,
             key,
-            96 * crate::duration::HOUR,
+            opts.ocsp_interval_ns,
         ) {
             Ok(s) => Some(Arc::new(s)),
             Err(e) => {
@@ -163,6 +179,11 @@ impl App {
                 None
             }
         };
+        let db_ocsp = opts.db_ocsp && db.is_some() && ocsp.is_some();
+        let signer = signer.map(|s| match db_ocsp {
+            true => Arc::new(s.with_ocsp(ocsp.clone())),
+            false => Arc::new(s),
+        });
         let (bundler, bundler_error) = match crate::bundler::Bundler::new(&opts.bundler) {
             Ok(b) => (Some(Arc::new(b)), String::new()),
             Err(e) => (None, e.to_string()),
@@ -171,17 +192,43 @@ impl App {
             local: signer.clone(),
             db,
             ocsp,
+            db_ocsp,
             bundler,
             bundler_error,
             ..App::new(signer.map(|s| s as Arc<dyn Signer>))
         }
     }
 
-    /// The signer for a request's `label`. One CA serves every label.
-    pub fn signer(&self, _label: &str) -> Result<&dyn Signer, ApiError> {
+    /// The signer for a request's `label`: multirootca's signer for it (cfssl's
+    /// `MultiHandler` answers "bad label" for one it does not have), or the one CA.
+    pub fn signer(&self, label: &str) -> Result<&dyn Signer, ApiError> {
+        if let Some(labels) = &self.labels {
+            return labels.get(label).ok_or_else(|| {
+                log::warning("request for invalid endpoint");
+                ApiError::bad_request("bad label")
+            });
+        }
         self.signer
             .as_deref()
             .ok_or_else(|| ApiError::Other(self.signer_error.clone()))
+    }
+}
+
+/// multirootca's signers, one per label of its roots file, and the `-l` label that a
+/// request without one gets.
+pub struct Labels {
+    pub signers: BTreeMap<String, Arc<dyn Signer>>,
+    pub default: String,
+}
+
+impl Labels {
+    /// The signer of the label a request names (the default when it names none).
+    pub fn get(&self, label: &str) -> Option<&dyn Signer> {
+        let label = match label {
+            "" => self.default.as_str(),
+            l => l,
+        };
+        self.signers.get(label).map(|s| s.as_ref())
     }
 }
 
@@ -340,7 +387,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         setup_log: None,
     },
     api("health", Needs::Nothing, GET, health::process),
-    api("certadd", Needs::Nothing, POST, unimplemented::db),
+    api("certadd", Needs::Nothing, POST, certadd::process),
 ];
 
 pub type AppState = Arc<App>;
@@ -365,14 +412,22 @@ pub fn router(app: AppState, disable: &str) -> Router {
         let path = ep.path();
         log::info(&format!("endpoint '{path}' is enabled"));
         router = match &ep.handler {
-            Handler::Api { methods, process } => router.route(
-                &path,
-                any(move |State(app): State<AppState>, req| handle(app, methods, *process, req)),
-            ),
+            Handler::Api { methods, process } => router.route(&path, api_route(methods, *process)),
             Handler::Ui => router.merge(ui::routes()),
         };
     }
     log::info("Handler set up complete.");
+    finish(router, app)
+}
+
+/// A cfssl API handler's route: `process` behind [`handle`].
+pub fn api_route(methods: &'static [Method], process: Process) -> MethodRouter<AppState> {
+    any(move |State(app): State<AppState>, req| handle(app, methods, process, req))
+}
+
+/// What every server's router ends with: Go's 404 for other paths, the request log
+/// line for API answers, and the app.
+pub fn finish(router: Router<AppState>, app: AppState) -> Router {
     router
         .fallback(|| async { not_found() })
         .layer(axum::middleware::from_fn(log_request))
@@ -385,7 +440,7 @@ pub fn not_found() -> Response {
 }
 
 /// Go's `http.Error`: plain text, no sniffing, a trailing newline.
-fn text_response(status: StatusCode, body: impl Into<Body>) -> Response {
+pub fn text_response(status: StatusCode, body: impl Into<Body>) -> Response {
     let mut r = (status, body.into()).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -469,7 +524,8 @@ async fn handle(
     answer(result)
 }
 
-async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+/// A request body, bounded in size and time (413 and 408 answers otherwise).
+pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
     let limited = http_body_util::Limited::new(body, MAX_BODY as usize);
     match tokio::time::timeout(REQUEST_TIMEOUT, limited.collect()).await {
         Err(_) => Err(ApiError::Http(
@@ -504,6 +560,19 @@ pub async fn blocking<T: Send + 'static>(
             log::error(&format!("request handler failed: {e}"));
             Err(ApiError::Other("internal error".into()))
         }
+    }
+}
+
+/// SIGINT or SIGTERM: the servers stop accepting and drain.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
 }
 
