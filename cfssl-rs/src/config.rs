@@ -1223,7 +1223,7 @@ fn decode_time(
 
 /// Go's strict RFC 3339 parse (`time.Parse(time.RFC3339, s)` plus the JSON decoder's
 /// extra checks), with Go's error texts.
-fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
     const LAYOUT: &str = "2006-01-02T15:04:05Z07:00";
     let q = |x: &[u8]| duration::quote(&String::from_utf8_lossy(x));
     let cannot = |rest: &[u8], elem: &str| {

@@ -11,6 +11,7 @@ pub mod error;
 
 pub(crate) mod authsign;
 mod bundle;
+mod certadd;
 mod certinfo;
 mod crl;
 mod gencrl;
@@ -25,7 +26,6 @@ mod scan;
 mod scaninfo;
 pub(crate) mod sign;
 mod ui;
-mod unimplemented;
 
 use crate::certdb::CertDb;
 use crate::config::{Config, Signing};
@@ -74,6 +74,13 @@ pub struct ServeOptions {
     pub config: Option<Config>,
     pub responder: String,
     pub responder_key: String,
+    /// `-key`: the responder key when `-responder-key` is not given (as in cfssl).
+    pub key: String,
+    /// `-interval`: how long the OCSP responses the server signs are valid.
+    pub ocsp_interval_ns: i64,
+    /// `-db-ocsp`: store an OCSP response in the database for every certificate issued,
+    /// revoked or added, signed by the OCSP signer.
+    pub db_ocsp: bool,
     pub tls_cert: String,
     pub tls_key: String,
     pub min_tls_version: String,
@@ -97,6 +104,9 @@ pub struct App {
     pub signer_error: String,
     /// The OCSP signer from `-ca`, `-responder`, `-responder-key` (`/ocspsign`).
     pub ocsp: Option<Arc<crate::ocsp::Signer>>,
+    /// `-db-ocsp`: `/revoke` and `/certadd` store the OCSP response of the certificate
+    /// they change (the signer does the same for what it issues).
+    pub db_ocsp: bool,
     /// `/bundle`'s bundler, or why it could not be built.
     pub bundler: Option<Arc<crate::bundler::Bundler>>,
     pub bundler_error: String,
@@ -118,6 +128,7 @@ impl App {
             db: None,
             signer_error: "signer not initialized".into(),
             ocsp: None,
+            db_ocsp: false,
             bundler: None,
             bundler_error: "bundler not initialized".into(),
             labels: None,
@@ -146,21 +157,21 @@ impl App {
             opts.ca_key_password.as_deref(),
             policy,
         ) {
-            Ok(s) => Some(Arc::new(s.with_db(db.clone()))),
+            Ok(s) => Some(s.with_db(db.clone())),
             Err(e) => {
                 log::warning(&format!("couldn't initialize signer: {e}"));
                 None
             }
         };
         let key = match opts.responder_key.as_str() {
-            "" => opts.ca_key.as_str(),
+            "" => opts.key.as_str(),
             k => k,
         };
         let ocsp = match crate::ocsp::Signer::from_files(
             &opts.ca,
             &opts.responder,
             key,
-            96 * crate::duration::HOUR,
+            opts.ocsp_interval_ns,
         ) {
             Ok(s) => Some(Arc::new(s)),
             Err(e) => {
@@ -168,6 +179,11 @@ impl App {
                 None
             }
         };
+        let db_ocsp = opts.db_ocsp && db.is_some() && ocsp.is_some();
+        let signer = signer.map(|s| match db_ocsp {
+            true => Arc::new(s.with_ocsp(ocsp.clone())),
+            false => Arc::new(s),
+        });
         let (bundler, bundler_error) = match crate::bundler::Bundler::new(&opts.bundler) {
             Ok(b) => (Some(Arc::new(b)), String::new()),
             Err(e) => (None, e.to_string()),
@@ -176,6 +192,7 @@ impl App {
             local: signer.clone(),
             db,
             ocsp,
+            db_ocsp,
             bundler,
             bundler_error,
             ..App::new(signer.map(|s| s as Arc<dyn Signer>))
@@ -370,7 +387,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         setup_log: None,
     },
     api("health", Needs::Nothing, GET, health::process),
-    api("certadd", Needs::Nothing, POST, unimplemented::db),
+    api("certadd", Needs::Nothing, POST, certadd::process),
 ];
 
 pub type AppState = Arc<App>;

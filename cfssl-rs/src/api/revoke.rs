@@ -63,5 +63,35 @@ pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
         .as_deref()
         .ok_or_else(|| ApiError::Other("cert db not configured (missing -db-config)".into()))?;
     db.revoke(&r.serial, &r.aki, reason)?;
+    if let (true, Some(ocsp)) = (app.db_ocsp, app.ocsp.as_deref()) {
+        store_revoked(db, ocsp, &r.serial, &r.aki, req.now)?;
+    }
     Ok(Reply::new(Value::Object(Vec::new())))
+}
+
+/// `serve -db-ocsp`: the revoked row's response (its reason and the revocation time the
+/// database recorded) replaces the stored one. A certificate of another issuer has no
+/// response from this responder, and keeps whatever it had.
+fn store_revoked(
+    db: &dyn crate::certdb::CertDb,
+    ocsp: &crate::ocsp::Signer,
+    serial: &str,
+    aki: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    for row in db.get_certificate(serial, aki)? {
+        let cert = crate::ca::parse_cert_pem(row.pem.as_bytes())?;
+        let mut sign = crate::ocsp::SignRequest::new(&cert.der, &row.status);
+        sign.reason = row.reason;
+        sign.revoked_at = row.revoked_at;
+        match ocsp.sign_into(db, &sign, now) {
+            Err(crate::Error::Coded { code: 8100, .. }) => crate::log::warning(&format!(
+                "no OCSP response stored for revoked serial {serial}: not issued by the responder's CA"
+            )),
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
 }

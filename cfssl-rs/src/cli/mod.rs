@@ -93,6 +93,7 @@ pub static FLAGS: &[Flag] = &[
     Flag::duration("expiry", "168h0m0s", "time from now after which the CRL will expire (default: one week)"),
     Flag::int("loglevel", "1", "Log level (0 = DEBUG, 5 = FATAL)"),
     Flag::string("disable", "", "endpoints to disable"),
+    Flag::bool("db-ocsp", "false", "store an OCSP response in -db-config's database for every certificate issued, revoked or added (needs -responder)"),
     Flag::list("etcd-config", "an etcd member's --config-file YAML (repeat for each member)"),
     Flag::string("dir", "", "directory relative paths in the etcd configs resolve against (default: the config file's)"),
     Flag::list("client", "a client identity CERT,KEY[,CA] as etcdctl --cert/--key/--cacert (repeatable)"),

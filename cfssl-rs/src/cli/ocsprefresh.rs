@@ -7,7 +7,6 @@ use super::{Command, Context};
 use crate::error::{Error, Result};
 use crate::ocsp::SignRequest;
 use chrono::{TimeDelta, Utc};
-use x509_parser::prelude::*;
 
 pub static COMMAND: Command = Command {
     name: "ocsprefresh",
@@ -65,7 +64,7 @@ fn run(ctx: &Context) -> Result<String> {
         let body = signer
             .sign(&req, now)
             .map_err(critical("Unable to sign OCSP response"))?;
-        let (serial, aki) = serial_and_aki(&cert.der)?;
+        let (serial, aki) = crate::ocsp::signer::row_key(&cert.der)?;
         db.upsert_ocsp(&crate::certdb::OcspRecord {
             serial,
             aki,
@@ -75,21 +74,4 @@ fn run(ctx: &Context) -> Result<String> {
         .map_err(critical("Unable to save OCSP response"))?;
     }
     Ok(String::new())
-}
-
-/// The row key cfssl uses for a response: the serial in decimal and the certificate's
-/// authority key identifier in lower-case hex (empty when it has none).
-pub(crate) fn serial_and_aki(der: &[u8]) -> Result<(String, String)> {
-    let (_, cert) = X509Certificate::from_der(der)
-        .map_err(|_| Error::coded(1003, "Failed to parse certificate"))?;
-    let aki = cert
-        .extensions()
-        .iter()
-        .find_map(|e| match e.parsed_extension() {
-            ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref(),
-            _ => None,
-        })
-        .map(|k| k.0.iter().map(|b| format!("{b:02x}")).collect())
-        .unwrap_or_default();
-    Ok((cert.serial.to_string(), aki))
 }

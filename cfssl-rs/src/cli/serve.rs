@@ -45,6 +45,7 @@ Flags:
         "mutual-tls-client-key",
         "db-config",
         "disable",
+        "db-ocsp",
         "loglevel",
     ],
     run,
@@ -80,6 +81,9 @@ fn run(ctx: &Context) -> Result<String> {
         config: ctx.config.clone(),
         responder: f.get_str("responder").into(),
         responder_key: f.get_str("responder-key").into(),
+        key: f.get_str("key").into(),
+        ocsp_interval_ns: crate::duration::parse(f.get_str("interval")).map_err(Error::plain)?,
+        db_ocsp: f.get_bool("db-ocsp"),
         tls_cert: f.get_str("tls-cert").into(),
         tls_key: f.get_str("tls-key").into(),
         min_tls_version: f.get_str("min-tls-version").into(),
@@ -99,7 +103,14 @@ fn run(ctx: &Context) -> Result<String> {
         .build()
         .map_err(|e| Error::plain(format!("cannot start the server runtime: {e}")))?;
     runtime.block_on(async {
+        let want_db_ocsp = opts.db_ocsp && db.is_some();
         let app = Arc::new(App::build_with_db(&opts, db));
+        if opts.db_ocsp && !app.db_ocsp {
+            return Err(Error::plain(match want_db_ocsp {
+                false => "serve -db-ocsp: no certificate database (give -db-config)",
+                true => "serve -db-ocsp: no OCSP signer (give -responder and -responder-key; see the warning above)",
+            }));
+        }
         let router = api::router(app, &opts.disable);
         let plan = api::tls_plan(&opts)?;
         log::info(&match (&plan, opts.mutual_tls_ca.is_empty()) {

@@ -117,10 +117,7 @@ impl Signer {
             return Err(Error::coded(8100, "Certificate not issued by this issuer"));
         }
         check_signature_from(&cert, &issuer)?;
-        let this_update = match req.this_update {
-            Some(t) => t,
-            None => truncate(now, TimeDelta::hours(1)),
-        };
+        let this_update = req.this_update.unwrap_or_else(|| this_update(now));
         let next_update = req.next_update.unwrap_or(this_update + self.interval);
         let status = CertStatus::from_name(req.status)?;
         // Go leaves the responder certificate out when it is the issuer itself.
@@ -178,6 +175,51 @@ impl Signer {
             ),
         ]))
     }
+}
+
+impl Signer {
+    /// Signs `req` and stores the response in `db`'s `ocsp_responses`, under the
+    /// certificate's serial and AKI, expiring at the response's nextUpdate (as cfssl's
+    /// `certadd` stores what it signs). Replaces a response stored before.
+    pub fn sign_into(
+        &self,
+        db: &dyn crate::certdb::CertDb,
+        req: &SignRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>> {
+        let body = self.sign(req, now)?;
+        let (serial, aki) = row_key(req.certificate)?;
+        let this_update = req.this_update.unwrap_or_else(|| this_update(now));
+        db.upsert_ocsp(&crate::certdb::OcspRecord {
+            serial,
+            aki,
+            body: body.clone(),
+            expiry: req.next_update.unwrap_or(this_update + self.interval),
+        })?;
+        Ok(body)
+    }
+}
+
+/// The key cfssl stores a certificate's response under: its serial in decimal and its
+/// authority key identifier in lower-case hex (empty when it has none).
+pub fn row_key(der: &[u8]) -> Result<(String, String)> {
+    let (_, cert) = X509Certificate::from_der(der)
+        .map_err(|_| Error::coded(1003, "Failed to parse certificate"))?;
+    let aki = cert
+        .extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref(),
+            _ => None,
+        })
+        .map(|k| crate::certdb::record::hex_lower(k.0))
+        .unwrap_or_default();
+    Ok((cert.serial.to_string(), aki))
+}
+
+/// cfssl's default thisUpdate: now, truncated to the hour.
+fn this_update(now: DateTime<Utc>) -> DateTime<Utc> {
+    truncate(now, TimeDelta::hours(1))
 }
 
 const ENUMERATED: u8 = 0x0a;

@@ -19,6 +19,8 @@ pub struct Local {
     policy: Signing,
     /// With `-db-config`: every certificate signed gets its row, or is not handed out.
     db: Option<Arc<dyn CertDb>>,
+    /// `serve -db-ocsp`: the responder that stores a `good` response beside each row.
+    ocsp: Option<Arc<crate::ocsp::Signer>>,
 }
 
 impl std::fmt::Debug for Local {
@@ -44,6 +46,7 @@ impl Local {
             key,
             policy,
             db: None,
+            ocsp: None,
         })
     }
 
@@ -69,6 +72,13 @@ impl Local {
         self
     }
 
+    /// With a database: also signs a `good` OCSP response for each certificate issued
+    /// and stores it in `ocsp_responses`, so a responder can answer for it at once.
+    pub fn with_ocsp(mut self, ocsp: Option<Arc<crate::ocsp::Signer>>) -> Local {
+        self.ocsp = ocsp;
+        self
+    }
+
     pub fn ca(&self) -> &CaCert {
         &self.ca
     }
@@ -91,6 +101,10 @@ impl Local {
         let der = super::sign_logged(&t, Some(&issuer), &self.key)?;
         if let Some(db) = &self.db {
             certdb::record_issued(db.as_ref(), &der, &req.label, None, Utc::now())?;
+            if let Some(ocsp) = &self.ocsp {
+                let good = crate::ocsp::SignRequest::new(&der, "good");
+                ocsp.sign_into(db.as_ref(), &good, Utc::now())?;
+            }
         }
         Ok(der)
     }

@@ -59,22 +59,29 @@ pub fn write_db_config(dir: &Path, name: &str, driver: &str, data_source: &str) 
 
 /// `sign -db-config`: the certificate PEM it printed.
 pub fn sign(dir: &Path, db_json: &str) -> String {
-    let out = cfssl(
-        dir,
-        &[
-            "sign",
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            db_json,
-            "req.csr",
-        ],
-    );
-    assert!(out.success(), "sign -db-config failed: {}", out.both());
+    sign_with(dir, &["-db-config", db_json])
+}
+
+/// `cfssl sign` without a database: a certificate no database knows yet.
+pub fn sign_unrecorded(dir: &Path) -> String {
+    sign_with(dir, &[])
+}
+
+/// `cfssl sign` of the fixture CSR by the fixture CA with `extra` flags: the PEM.
+fn sign_with(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "sign",
+        "-ca",
+        "root-ca.pem",
+        "-ca-key",
+        "root-ca-key.pem",
+        "-config",
+        "cfg.json",
+    ];
+    args.extend_from_slice(extra);
+    args.push("req.csr");
+    let out = cfssl(dir, &args);
+    assert!(out.success(), "sign {extra:?} failed: {}", out.both());
     let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
     v["cert"].as_str().unwrap().to_string()
 }
@@ -771,4 +778,95 @@ pub fn interop_flow(dir: &Path, cfssl_ref: &Path, db_json: &str, query: &dyn Fn(
             );
         }
     }
+}
+
+/// A server (`cfssl serve`, `cfssl ocspserve`, or the reference's) started in `dir` on a
+/// free loopback port; the guard stops it.
+pub struct Served {
+    pub guard: ProcGuard,
+    pub port: u16,
+}
+
+impl Served {
+    /// `bin sub -address 127.0.0.1 -port P args...`, up once the port accepts.
+    pub fn start(dir: &Path, bin: &Path, sub: &str, args: &[&str]) -> Served {
+        let port = free_ports(1)[0];
+        let mut cmd = clean_command(bin);
+        cmd.current_dir(dir)
+            .args([sub, "-address", "127.0.0.1", "-port", &port.to_string()])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(dir.join(format!("{sub}-{port}.log"))).unwrap());
+        let mut guard = ProcGuard::new(sub, cmd.spawn().unwrap());
+        wait_until(&format!("{sub} on port {port}"), T, || {
+            assert!(
+                guard.is_running(),
+                "{sub} exited: {}",
+                Served::log_of(dir, sub, port)
+            );
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Served { guard, port }
+    }
+
+    fn log_of(dir: &Path, sub: &str, port: u16) -> String {
+        fs::read_to_string(dir.join(format!("{sub}-{port}.log"))).unwrap_or_default()
+    }
+
+    /// One HTTP/1.0 request (so the body is never chunked): (status, body).
+    pub fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(T)).unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut resp = Vec::new();
+        s.read_to_end(&mut resp).unwrap();
+        let split = resp
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("an HTTP response");
+        let head = String::from_utf8_lossy(&resp[..split]).to_string();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, resp[split + 4..].to_vec())
+    }
+
+    /// A POST to cfssl's API: (status, envelope).
+    pub fn api(&self, endpoint: &str, body: &str) -> (u16, serde_json::Value) {
+        let (status, raw) = self.request(
+            "POST",
+            &format!("/api/v1/cfssl/{endpoint}"),
+            body.as_bytes(),
+        );
+        let v = serde_json::from_slice(&raw)
+            .unwrap_or_else(|e| panic!("{endpoint}: {e}: {}", String::from_utf8_lossy(&raw)));
+        (status, v)
+    }
+}
+
+/// `(code, message)` of the first error of a cfssl envelope.
+pub fn api_error(v: &serde_json::Value) -> (i64, String) {
+    let e = &v["errors"][0];
+    (
+        e["code"].as_i64().unwrap_or(-1),
+        e["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// A migrated SQLite database in `dir`: its `-db-config` file and the database path.
+pub fn migrated_sqlite(dir: &Path, name: &str) -> (String, PathBuf) {
+    let db = dir.join(format!("{name}.db"));
+    let cfg = write_db_config(
+        dir,
+        &format!("{name}.json"),
+        "sqlite3",
+        db.to_str().unwrap(),
+    );
+    let out = run_in(dir, &migrate_bin(), &["-db-config", cfg.to_str().unwrap()]);
+    assert!(out.success(), "migrate: {}", out.both());
+    (cfg.to_str().unwrap().to_string(), db)
 }
