@@ -25,14 +25,24 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One remote, or an ordered group of them, reached through one agent.
 pub struct Remote {
-    servers: Vec<String>,
+    servers: Vec<Server>,
     agent: ureq::Agent,
+}
+
+/// One address of a remote: the base URL requests go to.
+#[derive(Debug)]
+struct Server {
+    base: String,
+    /// For a bare `IP:port`, which cfssl 1.6.5 refuses as a URL: Go's parse error. We try
+    /// `http://IP:port` instead (cfssl#1178); when nothing answers there, the failure is
+    /// reported as cfssl reports the address, which is then the truth.
+    refused_by_cfssl: Option<String>,
 }
 
 impl std::fmt::Debug for Remote {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Remote")
-            .field("servers", &self.servers)
+            .field("servers", &self.hosts())
             .finish()
     }
 }
@@ -44,20 +54,31 @@ fn connect_failed() -> Error {
 impl Remote {
     /// cfssl's `NewServerTLS`: `addr` is one address or a comma-separated list tried in
     /// order. An address that is not a URL to Go fails as cfssl fails (5300; a single
-    /// address also logs `bad url`).
+    /// address also logs `bad url`), except a bare `IP:port` (see [`Server`]).
     pub fn new(addr: &str, tls: ureq::tls::TlsConfig) -> Result<Remote> {
         let addrs: Vec<&str> = addr.split(',').collect();
-        let servers = match addrs.as_slice() {
-            [one] => vec![url::normalize(one).map_err(|e| {
-                log::error(&format!("bad url: {e}"));
-                connect_failed()
-            })?],
-            many => many
-                .iter()
-                .map(|a| url::normalize(a))
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|_| connect_failed())?,
-        };
+        let single = addrs.len() == 1;
+        let servers = addrs
+            .iter()
+            .map(|a| match url::normalize(a) {
+                Ok(base) => Ok(Server {
+                    base,
+                    refused_by_cfssl: None,
+                }),
+                Err(e) => match url::bare_ip(a) {
+                    Some(base) => Ok(Server {
+                        base,
+                        refused_by_cfssl: Some(e),
+                    }),
+                    None => {
+                        if single {
+                            log::error(&format!("bad url: {e}"));
+                        }
+                        Err(connect_failed())
+                    }
+                },
+            })
+            .collect::<Result<Vec<_>>>()?;
         let agent = ureq::Agent::config_builder()
             .tls_config(tls)
             .http_status_as_error(false)
@@ -69,8 +90,8 @@ impl Remote {
     }
 
     /// The base URLs, in the order they are tried.
-    pub fn hosts(&self) -> &[String] {
-        &self.servers
+    pub fn hosts(&self) -> Vec<&str> {
+        self.servers.iter().map(|s| s.base.as_str()).collect()
     }
 
     /// Sends a sign request (the JSON of [`sign_request_json`]) and returns the
@@ -80,8 +101,8 @@ impl Remote {
             None => ("sign", request.to_vec()),
             Some(key) => ("authsign", authenticated_request(request, key)),
         };
-        self.first_success(|base| {
-            let result = self.post(base, endpoint, &body)?;
+        self.first_success(|server| {
+            let result = self.post(server, endpoint, &body)?;
             match result.field("certificate") {
                 Some(Value::String(cert)) if !cert.is_empty() => Ok(cert.clone()),
                 _ => Err(Error::coded(7400, "response doesn't contain certificate.")),
@@ -96,8 +117,8 @@ impl Remote {
         body.push_str(",\"profile\":");
         write_string(&mut body, &request.profile);
         body.push('}');
-        self.first_success(|base| {
-            let result = self.post(base, "info", body.as_bytes())?;
+        self.first_success(|server| {
+            let result = self.post(server, "info", body.as_bytes())?;
             let improper = || Error::coded(7400, "response is formatted improperly");
             let string = |name: &str| match result.field(name) {
                 None | Some(Value::Null) => Ok(String::new()),
@@ -125,10 +146,10 @@ impl Remote {
 
     /// cfssl's ordered list: the first remote that succeeds wins; otherwise the last
     /// remote's error is the answer.
-    fn first_success<T>(&self, op: impl Fn(&str) -> Result<T>) -> Result<T> {
+    fn first_success<T>(&self, op: impl Fn(&Server) -> Result<T>) -> Result<T> {
         let mut last = connect_failed();
-        for base in &self.servers {
-            match op(base) {
+        for server in &self.servers {
+            match op(server) {
                 Ok(v) => return Ok(v),
                 Err(e) => last = e,
             }
@@ -139,7 +160,8 @@ impl Remote {
     /// One POST, with cfssl's reading of the answer: transport failures and non-200
     /// statuses are 7400, an undecodable body 7200, an unsuccessful envelope 7500.
     /// Returns the envelope's `result`.
-    fn post(&self, base: &str, endpoint: &str, body: &[u8]) -> Result<Value> {
+    fn post(&self, server: &Server, endpoint: &str, body: &[u8]) -> Result<Value> {
+        let base = server.base.as_str();
         let url = format!("{base}/api/v1/cfssl/{endpoint}");
         let response = self
             .agent
@@ -147,6 +169,13 @@ impl Remote {
             .header("content-type", "application/json")
             .send(body)
             .map_err(|e| {
+                if let Some(go_error) = server.refused_by_cfssl.as_ref().filter(|_| unreachable(&e))
+                {
+                    if self.servers.len() == 1 {
+                        log::error(&format!("bad url: {go_error}"));
+                    }
+                    return connect_failed();
+                }
                 Error::coded(
                     7400,
                     format!(
@@ -349,6 +378,20 @@ fn name_json(out: &mut String, n: &crate::csr::Name) {
     out.push('}');
 }
 
+/// Nothing listens at the address, or it cannot be reached at all: the request never
+/// got to a server.
+fn unreachable(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind::*;
+    match e {
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+        ),
+        ureq::Error::Timeout(ureq::Timeout::Connect) | ureq::Error::ConnectionFailed => true,
+        _ => false,
+    }
+}
+
 /// The text Go's HTTP client gives for a failed request to `base`.
 fn transport_text(e: &ureq::Error, base: &str) -> String {
     let (host, port) = host_port(base);
@@ -481,16 +524,36 @@ mod tests {
     #[test]
     fn bad_addresses_fail_like_cfssl() {
         let tls = ureq::tls::TlsConfig::builder().build();
-        let e = Remote::new("127.0.0.1:1", tls.clone()).unwrap_err();
+        let e = Remote::new("1.2.3.4:5/x", tls.clone()).unwrap_err();
         assert_eq!(
             e.to_string(),
             r#"{"code":5300,"message":"failed to connect to remote"}"#
         );
         let e = Remote::new("http://a:1,b c:2", tls.clone()).unwrap_err();
         assert_eq!(e, connect_failed());
-        let r = Remote::new("http://a:1, localhost:2", tls).unwrap();
-        assert_eq!(r.hosts(), ["http://a:1", "http://localhost:2"]);
+        let r = Remote::new("http://a:1, localhost:2,10.0.0.1:3", tls).unwrap();
+        assert_eq!(
+            r.hosts(),
+            ["http://a:1", "http://localhost:2", "http://10.0.0.1:3"]
+        );
         assert_eq!(host_port("https://[::1]:99"), ("::1".into(), 99));
+    }
+
+    /// A bare `IP:port` where nothing listens fails as cfssl fails on the address; the
+    /// same address as a URL keeps Go's transport text.
+    #[test]
+    fn unreachable_bare_ip_is_cfssl_refusal() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let tls = ureq::tls::TlsConfig::builder().build();
+        let info = InfoRequest::default();
+        let bare = Remote::new(&format!("127.0.0.1:{port}"), tls.clone()).unwrap();
+        assert_eq!(bare.info(&info).unwrap_err(), connect_failed());
+        let url = Remote::new(&format!("http://127.0.0.1:{port}"), tls).unwrap();
+        let e = url.info(&info).unwrap_err().to_string();
+        assert!(e.contains("connect: connection refused"), "{e}");
         assert_eq!(host_port("https://h"), ("h".into(), 443));
     }
 }

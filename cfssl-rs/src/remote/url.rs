@@ -43,6 +43,18 @@ pub fn normalize(addr: &str) -> Result<String, String> {
     Ok(u.to_string())
 }
 
+/// The base URL for a bare `IP:port` (`10.0.0.1:8888`, `[::1]:8888`), which Go's parser
+/// refuses (cfssl#1178): `http://IP:port`. `None` for anything else.
+pub fn bare_ip(addr: &str) -> Option<String> {
+    let addr = addr.trim();
+    // `[fe80::1%eth0]:1` parses as a socket address, but a zone is not written so in a URL.
+    if addr.contains('%') {
+        return None;
+    }
+    let ip: std::net::SocketAddr = addr.parse().ok()?;
+    Some(format!("http://{ip}"))
+}
+
 #[derive(Default)]
 struct Url {
     scheme: String,
@@ -271,7 +283,7 @@ impl std::fmt::Display for Url {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{bare_ip, normalize};
 
     #[test]
     fn accepts_what_cfssl_accepts() {
@@ -284,6 +296,27 @@ mod tests {
         // cfssl only checks that a port could be added; it does not add it.
         assert_eq!(ok("http://ca.example"), "http://ca.example");
         assert_eq!(ok("http://[::1]:8888"), "http://[::1]:8888");
+    }
+
+    #[test]
+    fn bare_ip_addresses_get_http() {
+        assert_eq!(
+            bare_ip("10.0.0.1:8888").as_deref(),
+            Some("http://10.0.0.1:8888")
+        );
+        assert_eq!(bare_ip(" [::1]:9 ").as_deref(), Some("http://[::1]:9"));
+        for not in [
+            "10.0.0.1",
+            "10.0.0.1:",
+            "10.0.0.1:99999",
+            "10.0.0.1:80/path",
+            "ca.example:80",
+            "http://10.0.0.1:80",
+            "[fe80::1%25eth0]:80",
+            "::1:80",
+        ] {
+            assert_eq!(bare_ip(not), None, "{not}");
+        }
     }
 
     #[test]
