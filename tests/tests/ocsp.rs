@@ -42,6 +42,22 @@ struct Verdict {
     next_update: String,
 }
 
+impl Verdict {
+    /// Status and reason.
+    fn said(&self) -> (&str, Option<&str>) {
+        (self.status.as_str(), self.reason.as_deref())
+    }
+
+    /// Status, reason and revocation time.
+    fn revocation(&self) -> (&str, Option<&str>, Option<&str>) {
+        (
+            self.status.as_str(),
+            self.reason.as_deref(),
+            self.revoked_at.as_deref(),
+        )
+    }
+}
+
 /// Reads `openssl ocsp` output for `cert`, insisting the signature verified.
 fn verdict(out: &Output, cert: &str) -> Verdict {
     assert!(out.success(), "openssl ocsp: {}", out.both());
@@ -197,11 +213,7 @@ fn ocspsign_responses_verify_and_the_file_responder_serves_them() {
     assert_eq!(v.status, "good");
     let v = verdict(&respin(dir, &revoked, &c[1]), &c[1]);
     assert_eq!(
-        (
-            v.status.as_str(),
-            v.reason.as_deref(),
-            v.revoked_at.as_deref()
-        ),
+        v.revocation(),
         (
             "revoked",
             Some("keyCompromise"),
@@ -244,6 +256,31 @@ fn ocspsign_responses_verify_and_the_file_responder_serves_them() {
     assert_unauthorized(&ask_post(dir, s.port, &c[3]));
 }
 
+/// `bin ocsprefresh` of the database with the golden responder.
+fn refresh(dir: &Path, bin: &Path, cfg: &str) {
+    let out = run_in(
+        dir,
+        bin,
+        &[
+            "ocsprefresh",
+            "-db-config",
+            cfg,
+            "-ca",
+            "root-ca.pem",
+            "-responder",
+            "ocsp.pem",
+            "-responder-key",
+            "ocsp-key.pem",
+        ],
+    );
+    assert!(
+        out.success(),
+        "{} ocsprefresh: {}",
+        bin.display(),
+        out.both()
+    );
+}
+
 /// The decimal serial and hex AKI of a certificate file in `dir`.
 fn key_of(dir: &Path, cert: &str) -> (String, String) {
     serial_and_aki(dir, &fs::read_to_string(dir.join(cert)).unwrap())
@@ -259,45 +296,14 @@ fn the_database_responder_answers_from_ocsprefresh() {
     }
     let outsider = certs(dir, 1).remove(0);
     let (serial, aki) = key_of(dir, "db1.pem");
-    let out = cfssl(
-        dir,
-        &[
-            "revoke",
-            "-db-config",
-            &cfg,
-            "-serial",
-            &serial,
-            "-aki",
-            &aki,
-            "-reason",
-            "superseded",
-        ],
-    );
-    assert!(out.success(), "{}", out.both());
-    let out = cfssl(
-        dir,
-        &[
-            "ocsprefresh",
-            "-db-config",
-            &cfg,
-            "-ca",
-            "root-ca.pem",
-            "-responder",
-            "ocsp.pem",
-            "-responder-key",
-            "ocsp-key.pem",
-        ],
-    );
-    assert!(out.success(), "ocsprefresh: {}", out.both());
+    revoke_with(dir, &cfssl_bin(), &cfg, &serial, &aki, "superseded");
+    refresh(dir, &cfssl_bin(), &cfg);
     let s = Served::start(dir, &cfssl_bin(), "ocspserve", &["-db-config", &cfg]);
     let v = verdict(&ask_post(dir, s.port, "db0.pem"), "db0.pem");
     assert_eq!(v.status, "good");
     assert_eq!(v, verdict(&ask_get(dir, &s, "db0.pem"), "db0.pem"));
     let v = verdict(&ask_get(dir, &s, "db1.pem"), "db1.pem");
-    assert_eq!(
-        (v.status.as_str(), v.reason.as_deref()),
-        ("revoked", Some("superseded"))
-    );
+    assert_eq!(v.said(), ("revoked", Some("superseded")));
     assert_eq!(
         v.revoked_at.unwrap(),
         openssl_time(&sqlite(
@@ -340,30 +346,29 @@ fn sqlite_fields(s: &str) -> [u32; 6] {
     [n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19)]
 }
 
-/// `serve -db-config -responder -responder-key -db-ocsp` on a fresh database.
+/// `serve -db-config -responder -responder-key` with `extra` flags.
+fn responder_server(dir: &Path, cfg: &str, extra: &[&str]) -> Served {
+    let mut args = vec![
+        "-ca",
+        "root-ca.pem",
+        "-ca-key",
+        "root-ca-key.pem",
+        "-config",
+        "cfg.json",
+        "-db-config",
+        cfg,
+        "-responder",
+        "ocsp.pem",
+        "-responder-key",
+        "ocsp-key.pem",
+    ];
+    args.extend_from_slice(extra);
+    Served::start(dir, &cfssl_bin(), "serve", &args)
+}
+
+/// The server of [`responder_server`] with `-db-ocsp` and `-interval`.
 fn db_ocsp_server(dir: &Path, cfg: &str, interval: &str) -> Served {
-    Served::start(
-        dir,
-        &cfssl_bin(),
-        "serve",
-        &[
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            cfg,
-            "-responder",
-            "ocsp.pem",
-            "-responder-key",
-            "ocsp-key.pem",
-            "-interval",
-            interval,
-            "-db-ocsp",
-        ],
-    )
+    responder_server(dir, cfg, &["-interval", interval, "-db-ocsp"])
 }
 
 /// `/sign` of the fixture CSR, written to `name`.
@@ -413,7 +418,7 @@ fn db_ocsp_keeps_responses_current_without_ocsprefresh() {
     assert_eq!(status, 200, "{v}");
     let v = verdict(&ask_get(dir, &responder, "issued.pem"), "issued.pem");
     assert_eq!(
-        (v.status.as_str(), v.reason.as_deref()),
+        v.said(),
         ("revoked", Some("keyCompromise")),
         "answered right after /revoke"
     );
@@ -443,11 +448,7 @@ fn db_ocsp_keeps_responses_current_without_ocsprefresh() {
         .unwrap();
     let returned = verdict(&respin(dir, &der, &added), &added);
     assert_eq!(
-        (
-            returned.status.as_str(),
-            returned.reason.as_deref(),
-            returned.revoked_at.as_deref()
-        ),
+        returned.revocation(),
         (
             "revoked",
             Some("superseded"),
@@ -466,25 +467,7 @@ fn without_db_ocsp_the_server_stores_no_responses_and_the_flag_needs_its_parts()
     let d = scratch_with_responder();
     let dir = d.path();
     let (cfg, db) = migrated_sqlite(dir, "certs");
-    let s = Served::start(
-        dir,
-        &cfssl_bin(),
-        "serve",
-        &[
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            &cfg,
-            "-responder",
-            "ocsp.pem",
-            "-responder-key",
-            "ocsp-key.pem",
-        ],
-    );
+    let s = responder_server(dir, &cfg, &[]);
     api_sign(dir, &s, "issued.pem");
     assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates"), "1");
     assert_eq!(
@@ -516,6 +499,17 @@ fn without_db_ocsp_the_server_stores_no_responses_and_the_flag_needs_its_parts()
     }
 }
 
+/// `server` says `good` of one certificate (asked by POST) and `revoked` for `reason` of
+/// the other (asked by GET).
+fn good_and_revoked(dir: &Path, server: &Served, good: &str, revoked: &str, reason: &str) {
+    assert_eq!(
+        verdict(&ask_post(dir, server.port, good), good).status,
+        "good"
+    );
+    let v = verdict(&ask_get(dir, server, revoked), revoked);
+    assert_eq!(v.said(), ("revoked", Some(reason)));
+}
+
 #[test]
 fn databases_and_responses_cross_between_cfssl_and_us() {
     let Some(reference) = cfssl_ref() else {
@@ -524,77 +518,24 @@ fn databases_and_responses_cross_between_cfssl_and_us() {
     let d = scratch_with_responder();
     let dir = d.path();
     let (cfg, _) = migrated_sqlite(dir, "certs");
-    let refresh = [
-        "ocsprefresh",
-        "-db-config",
-        &cfg,
-        "-ca",
-        "root-ca.pem",
-        "-responder",
-        "ocsp.pem",
-        "-responder-key",
-        "ocsp-key.pem",
-    ];
 
     // cfssl issues and revokes; our ocsprefresh and ocspserve answer for it.
     let sign_ref = |name: &str| {
-        let out = run_in(
-            dir,
-            &reference,
-            &[
-                "sign",
-                "-ca",
-                "root-ca.pem",
-                "-ca-key",
-                "root-ca-key.pem",
-                "-config",
-                "cfg.json",
-                "-db-config",
-                &cfg,
-                "req.csr",
-            ],
-        );
-        assert!(out.success(), "cfssl sign: {}", out.both());
-        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
-        fs::write(dir.join(name), v["cert"].as_str().unwrap()).unwrap();
+        let pem = sign_by(dir, &reference, &["-db-config", &cfg]);
+        fs::write(dir.join(name), pem).unwrap();
         key_of(dir, name)
     };
     sign_ref("theirs-good.pem");
     let (serial, aki) = sign_ref("theirs-revoked.pem");
-    let out = run_in(
-        dir,
-        &reference,
-        &[
-            "revoke",
-            "-db-config",
-            &cfg,
-            "-serial",
-            &serial,
-            "-aki",
-            &aki,
-            "-reason",
-            "cessationOfOperation",
-        ],
-    );
-    assert!(out.success(), "cfssl revoke: {}", out.both());
-    let out = cfssl(dir, &refresh);
-    assert!(out.success(), "our ocsprefresh: {}", out.both());
+    revoke_with(dir, &reference, &cfg, &serial, &aki, "cessationOfOperation");
+    refresh(dir, &cfssl_bin(), &cfg);
     let ours = Served::start(dir, &cfssl_bin(), "ocspserve", &["-db-config", &cfg]);
-    assert_eq!(
-        verdict(
-            &ask_post(dir, ours.port, "theirs-good.pem"),
-            "theirs-good.pem"
-        )
-        .status,
-        "good"
-    );
-    let v = verdict(
-        &ask_get(dir, &ours, "theirs-revoked.pem"),
+    good_and_revoked(
+        dir,
+        &ours,
+        "theirs-good.pem",
         "theirs-revoked.pem",
-    );
-    assert_eq!(
-        (v.status.as_str(), v.reason.as_deref()),
-        ("revoked", Some("cessationOfOperation"))
+        "cessationOfOperation",
     );
 
     // We issue and revoke with -db-ocsp; cfssl's ocspserve answers from our responses.
@@ -608,25 +549,15 @@ fn databases_and_responses_cross_between_cfssl_and_us() {
     );
     assert_eq!(status, 200, "{v}");
     let theirs = Served::start(dir, &reference, "ocspserve", &["-db-config", &cfg]);
-    assert_eq!(
-        verdict(
-            &ask_post(dir, theirs.port, "ours-good.pem"),
-            "ours-good.pem"
-        )
-        .status,
-        "good"
-    );
-    let v = verdict(
-        &ask_get(dir, &theirs, "ours-revoked.pem"),
+    good_and_revoked(
+        dir,
+        &theirs,
+        "ours-good.pem",
         "ours-revoked.pem",
-    );
-    assert_eq!(
-        (v.status.as_str(), v.reason.as_deref()),
-        ("revoked", Some("affiliationChanged"))
+        "affiliationChanged",
     );
     // And cfssl's ocsprefresh over the rows both wrote; ours answers from its responses.
-    let out = run_in(dir, &reference, &refresh);
-    assert!(out.success(), "cfssl ocsprefresh: {}", out.both());
+    refresh(dir, &reference, &cfg);
     for (cert, status) in [
         ("ours-good.pem", "good"),
         ("ours-revoked.pem", "revoked"),
