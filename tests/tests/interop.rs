@@ -2,7 +2,7 @@
 //! `cfssl serve` and its client against ours, over plain HTTP, TLS and mutual TLS, with
 //! `sign`/`gencert`/`info -remote`, `remotes` and `auth_remote` configs; every issued
 //! certificate is verified by openssl against the CA and its names and usages are read
-//! back. Also the bare `IP:port` remote (cfssl#1178), which needs no reference.
+//! back. Also the opt-in bare `IP:port` remote (cfssl#1178), which needs no reference.
 //!
 //! Without `CFSSL_REF` the reference tests skip loudly; with `CI` set they fail.
 
@@ -128,9 +128,20 @@ impl Tree {
         cfssljson_bare(self.dir.path(), &out.stdout, base);
     }
 
+    /// `bin ARGS` in the tree, with cfssl's reading of remote addresses.
     fn run(&self, bin: &Path, args: &[&str]) -> Output {
+        self.run_opt(bin, args, false)
+    }
+
+    /// `bin ARGS`; with `bare_ip`, `CFSSL_REMOTE_BARE_IP=1` (a bare `IP:port` remote works).
+    fn run_opt(&self, bin: &Path, args: &[&str], bare_ip: bool) -> Output {
         let mut cmd = clean_command(bin);
         cmd.current_dir(self.dir.path()).args(args);
+        if bare_ip {
+            cmd.env("CFSSL_REMOTE_BARE_IP", "1");
+        } else {
+            cmd.env_remove("CFSSL_REMOTE_BARE_IP");
+        }
         run_bounded(cmd, None, T)
     }
 
@@ -548,9 +559,26 @@ fn cfssl_client_against_our_serve() {
     }
 }
 
-/// cfssl#1178: `-remote 10.0.0.1:8888` (no scheme) is tried as `http://10.0.0.1:8888`,
-/// for `sign`, `gencert`, `info`, `remotes` in a config and comma lists; where nothing
-/// listens it fails as cfssl 1.6.5 fails on the address.
+/// Asserts cfssl 1.6.5's answer to a bare `IP:port` remote: `bad url` logged, 5300, exit 1.
+fn assert_bad_url(out: &Output, addr: &str, what: &str) {
+    let (code, message) = refusal(out, what);
+    assert_eq!(
+        (code, message.as_str()),
+        (5300, "failed to connect to remote"),
+        "{what}"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "[ERROR] bad url: parse \"{addr}\": first path segment in URL cannot contain colon"
+        )),
+        "{what}: cfssl's log line: {out}"
+    );
+}
+
+/// cfssl#1178, opt-in: with `CFSSL_REMOTE_BARE_IP=1`, `-remote 10.0.0.1:8888` (no scheme)
+/// is tried as `http://10.0.0.1:8888`, for `sign`, `gencert`, `info`, `remotes` in a
+/// config and comma lists; where nothing listens it fails as cfssl 1.6.5 fails on the
+/// address. Without it, the address is refused as cfssl refuses it, server or not.
 #[test]
 fn bare_ip_remote_signs_through_our_server() {
     let tree = Tree::new();
@@ -561,8 +589,12 @@ fn bare_ip_remote_signs_through_our_server() {
         format!("127.0.0.1:{}", l.local_addr().unwrap().port())
     };
     let ours = cfssl_bin();
+
+    let out = tree.run(&ours, &["sign", "-remote", &bare, "leaf.csr"]);
+    assert_bad_url(&out, &bare, "without the opt-in, a live IP:port");
+
     let signs = |args: &[&str], want: &Expect, what: &str| {
-        assert_issued(&tree, &tree.run(&ours, args), want, what);
+        assert_issued(&tree, &tree.run_opt(&ours, args, true), want, what);
     };
     signs(
         &["sign", "-remote", &bare, "leaf.csr"],
@@ -574,7 +606,7 @@ fn bare_ip_remote_signs_through_our_server() {
         &leaf(SERVER_AUTH),
         "gencert -remote IP:port",
     );
-    let out = tree.run(&ours, &["info", "-remote", &bare]);
+    let out = tree.run_opt(&ours, &["info", "-remote", &bare], true);
     assert!(out.success(), "info -remote IP:port: {out}");
     let info: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(
@@ -594,18 +626,8 @@ fn bare_ip_remote_signs_through_our_server() {
         "remotes {\"ca\": IP:port}",
     );
 
-    let out = tree.run(&ours, &["sign", "-remote", &closed, "leaf.csr"]);
-    let (code, message) = refusal(&out, "sign -remote CLOSED");
-    assert_eq!(
-        (code, message.as_str()),
-        (5300, "failed to connect to remote")
-    );
-    assert!(
-        out.stderr.contains(&format!(
-            "[ERROR] bad url: parse \"{closed}\": first path segment in URL cannot contain colon"
-        )),
-        "cfssl's log line: {out}"
-    );
+    let out = tree.run_opt(&ours, &["sign", "-remote", &closed, "leaf.csr"], true);
+    assert_bad_url(&out, &closed, "with the opt-in, a closed IP:port");
     let log = server.log();
     assert_eq!(
         log.matches("\"POST /api/v1/cfssl/sign\" 200").count(),
