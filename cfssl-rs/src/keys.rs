@@ -1,9 +1,11 @@
 //! Private keys: generating them as cfssl does, reading the forms cfssl reads, writing
 //! them in Go's PEM formats, and signing with them.
 //!
-//! Every key ends up as an rcgen `KeyPair` (aws-lc-rs underneath) for signing; the
-//! RustCrypto encoders only produce Go's on-disk forms (PKCS#1, SEC1 with parameters and
-//! public key, and cfssl's `Ed25519 PRIVATE KEY` label over PKCS#8).
+//! Every key ends up as an rcgen `KeyPair` (aws-lc-rs underneath) for signing, except RSA
+//! keys of 1024 to 2047 bits, which aws-lc-rs refuses to load and cfssl reads and signs
+//! with: those sign through RustCrypto's `rsa`. The RustCrypto encoders also produce Go's
+//! on-disk forms (PKCS#1, SEC1 with parameters and public key, and cfssl's
+//! `Ed25519 PRIVATE KEY` label over PKCS#8).
 
 use crate::asn1;
 use crate::error::{Error, Result};
@@ -46,10 +48,27 @@ pub enum KeyType {
     Ed25519,
 }
 
+/// The smallest RSA key we sign with. cfssl 1.6.5 signs with any size (its go.mod keeps
+/// Go's pre-1.24 `rsa1024min=0`); smaller keys are factorable, and Go itself now refuses
+/// them by default (README, Differences from cfssl).
+const RSA_MIN_BITS: usize = 1024;
+
+/// aws-lc-rs loads RSA keys from this size up.
+const RSA_AWS_LC_MIN_BITS: usize = 2048;
+
 /// A private key ready to sign, with what cfssl derives from it.
 pub struct PrivateKey {
     pub key_type: KeyType,
-    pair: KeyPair,
+    pkcs8: Vec<u8>,
+    signer: Signer,
+}
+
+enum Signer {
+    AwsLc(KeyPair),
+    /// RSA keys under 2048 bits, PKCS#1 v1.5 with SHA-256. RustCrypto's `rsa` is not
+    /// constant-time (RUSTSEC-2023-0071); it signs with blinding and only for the legacy
+    /// sizes aws-lc-rs refuses, which are weak already (notes/fidelity.md).
+    LegacyRsa(Box<rsa::pkcs1v15::SigningKey<sha2::Sha256>>),
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -137,28 +156,49 @@ fn generate_rsa_pkcs8(bits: usize) -> Result<Vec<u8>> {
 }
 
 fn from_pkcs8(key_type: KeyType, pkcs8: &[u8]) -> Result<PrivateKey> {
-    let alg = signing_algorithm(key_type)?;
-    let pair = KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), alg)
-        .map_err(|_| Error::coded(2003, "Failed to parse private key"))?;
-    Ok(PrivateKey { key_type, pair })
+    let failed = || Error::coded(2003, "Failed to parse private key");
+    let signer = match key_type {
+        KeyType::Rsa { bits } if bits < RSA_MIN_BITS => return Err(rsa_too_weak(bits)),
+        KeyType::Rsa { bits } if bits < RSA_AWS_LC_MIN_BITS => {
+            use rsa::pkcs8::DecodePrivateKey;
+            let key = rsa::RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(|_| failed())?;
+            Signer::LegacyRsa(Box::new(rsa::pkcs1v15::SigningKey::new(key)))
+        }
+        _ => Signer::AwsLc(
+            KeyPair::from_pkcs8_der_and_sign_algo(
+                &PrivatePkcs8KeyDer::from(pkcs8),
+                signing_algorithm(key_type),
+            )
+            .map_err(|_| failed())?,
+        ),
+    };
+    Ok(PrivateKey {
+        key_type,
+        pkcs8: pkcs8.to_vec(),
+        signer,
+    })
 }
 
-/// The signature algorithm Go's x509 picks for a key (spec §4.1).
-fn signing_algorithm(key_type: KeyType) -> Result<&'static SignatureAlgorithm> {
-    Ok(match key_type {
+/// Our refusal of an RSA key under [`RSA_MIN_BITS`], to sign or to check a signature.
+pub fn rsa_too_weak(bits: usize) -> Error {
+    Error::plain(format!(
+        "RSA key of {bits} bits is too weak: cfssl-rs refuses RSA keys under {RSA_MIN_BITS} bits"
+    ))
+}
+
+/// The signature algorithm of the aws-lc-rs keys: Go's x509 choice for the key (spec
+/// §4.1), except that RSA keys under 2048 bits sign with SHA-256 where cfssl uses SHA-1,
+/// whose collisions are practical (README, Differences from cfssl).
+fn signing_algorithm(key_type: KeyType) -> &'static SignatureAlgorithm {
+    match key_type {
         KeyType::Rsa { bits } if bits >= 4096 => &rcgen::PKCS_RSA_SHA512,
         KeyType::Rsa { bits } if bits >= 3072 => &rcgen::PKCS_RSA_SHA384,
-        KeyType::Rsa { bits } if bits >= 2048 => &rcgen::PKCS_RSA_SHA256,
-        KeyType::Rsa { bits } => {
-            return Err(Error::plain(format!(
-            "RSA keys of {bits} bits are too weak to sign with (cfssl would use SHA-1; we refuse)"
-        )))
-        }
+        KeyType::Rsa { .. } => &rcgen::PKCS_RSA_SHA256,
         KeyType::Ec(Curve::P256) => &rcgen::PKCS_ECDSA_P256_SHA256,
         KeyType::Ec(Curve::P384) => &rcgen::PKCS_ECDSA_P384_SHA384,
         KeyType::Ec(Curve::P521) => &rcgen::PKCS_ECDSA_P521_SHA512,
         KeyType::Ed25519 => &rcgen::PKCS_ED25519,
-    })
+    }
 }
 
 fn ed25519_seed(pkcs8: &[u8]) -> Result<[u8; 32]> {
@@ -208,19 +248,37 @@ impl PrivateKey {
             ]),
             KeyType::Ed25519 => asn1::seq(&[&asn1::oid(OID_ED25519).unwrap_or_default()]),
         };
-        asn1::seq(&[&alg, &asn1::bit_string(self.pair.public_key_raw())])
+        asn1::seq(&[&alg, &asn1::bit_string(&self.public_key_raw())])
+    }
+
+    /// The public key as the SPKI's bit string holds it (PKCS#1 `RSAPublicKey` for RSA).
+    fn public_key_raw(&self) -> Vec<u8> {
+        match &self.signer {
+            Signer::AwsLc(pair) => pair.public_key_raw().to_vec(),
+            Signer::LegacyRsa(key) => {
+                use rsa::pkcs1::EncodeRsaPublicKey;
+                let private: &rsa::RsaPrivateKey = key.as_ref().as_ref();
+                private
+                    .to_public_key()
+                    .to_pkcs1_der()
+                    .map(|d| d.into_vec())
+                    .unwrap_or_default()
+            }
+        }
     }
 
     /// Signs with SHA-256 whatever the key's size: Go's `CreateCRL` picks the hash from
     /// the key type alone, unlike certificate signing (spec §8.9).
     pub fn sign_rsa_sha256(&self, message: &[u8]) -> Result<Vec<u8>> {
+        if let Signer::LegacyRsa(_) = self.signer {
+            return self.sign(message);
+        }
         let pair = KeyPair::from_pkcs8_der_and_sign_algo(
-            &PrivatePkcs8KeyDer::from(self.pair.serialized_der()),
+            &PrivatePkcs8KeyDer::from(self.pkcs8.as_slice()),
             &rcgen::PKCS_RSA_SHA256,
         )
-        .map_err(|e| Error::coded(1000, format!("signing failed: {e}")))?;
-        pair.sign(message)
-            .map_err(|e| Error::coded(1000, format!("signing failed: {e}")))
+        .map_err(signing_failed)?;
+        pair.sign(message).map_err(signing_failed)
     }
 
     /// Signs as Go does where the hash follows the key type alone (`CreateCRL`,
@@ -240,9 +298,15 @@ impl PrivateKey {
     }
 
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        self.pair
-            .sign(message)
-            .map_err(|e| Error::coded(1000, format!("signing failed: {e}")))
+        match &self.signer {
+            Signer::AwsLc(pair) => pair.sign(message).map_err(signing_failed),
+            Signer::LegacyRsa(key) => {
+                use rsa::signature::{RandomizedSigner, SignatureEncoding};
+                key.try_sign_with_rng(&mut rand::rngs::OsRng, message)
+                    .map(|s| s.to_vec())
+                    .map_err(signing_failed)
+            }
+        }
     }
 
     /// The key as Go writes it: `RSA PRIVATE KEY` (PKCS#1), `EC PRIVATE KEY` (SEC1 with
@@ -250,7 +314,7 @@ impl PrivateKey {
     pub fn to_pem(&self) -> Result<String> {
         let bad =
             |e: &dyn std::fmt::Display| Error::plain(format!("cannot encode the private key: {e}"));
-        let pkcs8 = self.pair.serialized_der();
+        let pkcs8 = self.pkcs8.as_slice();
         let (label, der) = match self.key_type {
             KeyType::Rsa { .. } => {
                 let info = pkcs8::PrivateKeyInfo::from_der(pkcs8).map_err(|e| bad(&e))?;
@@ -264,6 +328,10 @@ impl PrivateKey {
         };
         Ok(output::pem(label, &der))
     }
+}
+
+fn signing_failed(e: impl std::fmt::Display) -> Error {
+    Error::coded(1000, format!("signing failed: {e}"))
 }
 
 fn ec_sec1(curve: Curve, pkcs8: &[u8]) -> std::result::Result<Vec<u8>, String> {
@@ -329,8 +397,8 @@ pub fn parse_der(der: &[u8]) -> Result<PrivateKey> {
             _ => Err(failed()),
         };
     }
-    if let Ok(k) = from_pkcs1(der) {
-        return Ok(k);
+    if pkcs1::RsaPrivateKey::from_der(der).is_ok() {
+        return from_pkcs1(der);
     }
     from_sec1(der, None)
 }
@@ -457,6 +525,12 @@ pub fn check_signature(
     let Some(alg) = alg else {
         return Err("x509: cannot verify signature: algorithm unimplemented".into());
     };
+    if let Ok(x509_parser::public_key::PublicKey::RSA(key)) = spki.parsed() {
+        let bits = modulus_bits(key.modulus);
+        if bits < RSA_MIN_BITS {
+            return Err(rsa_too_weak(bits).message());
+        }
+    }
     sig::UnparsedPublicKey::new(alg, &spki.subject_public_key.data)
         .verify(message, signature)
         .map_err(|_| failure.to_string())
@@ -581,6 +655,62 @@ mod tests {
                 Error::plain("x509: decryption password incorrect")
             );
         }
+    }
+
+    /// `openssl genrsa -traditional` keys of the sizes aws-lc-rs will not load.
+    const RSA_512: &str = include_str!("../tests/data/weak-keys/rsa512.pem");
+    const RSA_1024: &str = include_str!("../tests/data/weak-keys/rsa1024.pem");
+    const RSA_1536: &str = include_str!("../tests/data/weak-keys/rsa1536.pem");
+
+    #[test]
+    fn rsa_keys_of_1024_to_2047_bits_sign_with_sha256() {
+        use aws_lc_rs::signature::{
+            UnparsedPublicKey, RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+        };
+        for (bits, pem) in [(1024, RSA_1024), (1536, RSA_1536)] {
+            let k = parse_pem(pem.as_bytes()).unwrap_or_else(|e| panic!("{bits}: {e}"));
+            assert_eq!(k.key_type, KeyType::Rsa { bits });
+            assert_eq!(
+                k.to_pem().unwrap(),
+                pem,
+                "{bits}: PKCS#1 written back unchanged"
+            );
+            let sha256_rsa = asn1::seq(&[
+                &asn1::oid("1.2.840.113549.1.1.11").unwrap(),
+                &[asn1::NULL, 0],
+            ]);
+            assert_eq!(k.signature_algorithm_der(), sha256_rsa);
+            let spki_der = k.spki_der();
+            let (_, spki) = <x509_parser::x509::SubjectPublicKeyInfo as x509_parser::prelude::FromDer<_>>::from_der(&spki_der).unwrap();
+            let public = UnparsedPublicKey::new(
+                &RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+                &spki.subject_public_key.data,
+            );
+            for sig in [
+                k.sign(b"message").unwrap(),
+                k.sign_rsa_sha256(b"message").unwrap(),
+                k.sign_by_key_type(b"message").unwrap().1,
+            ] {
+                public.verify(b"message", &sig).unwrap();
+                assert!(public.verify(b"other", &sig).is_err());
+            }
+            check_signature(
+                "1.2.840.113549.1.1.11",
+                &spki,
+                b"message",
+                &k.sign(b"message").unwrap(),
+                false,
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn rsa_keys_under_1024_bits_are_refused() {
+        assert_eq!(
+            parse_pem(RSA_512.as_bytes()).unwrap_err().to_string(),
+            "RSA key of 512 bits is too weak: cfssl-rs refuses RSA keys under 1024 bits"
+        );
     }
 
     #[test]

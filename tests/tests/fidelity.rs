@@ -279,3 +279,168 @@ fn initca_places_standard_oid_attributes_in_go_order() {
         assert_eq!(subjects(&r), ours, "reference");
     }
 }
+
+/// Runs `prog args...` in `dir` (bounded) and returns its output.
+fn run_in(prog: &Path, dir: &Path, args: &[&str]) -> Output {
+    let mut c = clean_command(prog);
+    c.current_dir(dir).args(args);
+    run_bounded(c, None, Duration::from_secs(60))
+}
+
+/// Writes the `field` (`cert`, `csr`) of a command's JSON output to `dir/name`.
+fn save_field(out: &Output, field: &str, dir: &Path, name: &str) {
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+    std::fs::write(dir.join(name), v[field].as_str().unwrap()).unwrap();
+}
+
+/// What `openssl x509|req -text` says of a certificate or CSR: its key size and the
+/// signature algorithm.
+fn key_and_signature(openssl: &Path, dir: &Path, kind: &str, file: &str) -> (String, String) {
+    let o = run_in(openssl, dir, &[kind, "-in", file, "-noout", "-text"]);
+    assert!(o.success(), "{o}");
+    let find = |prefix: &str| {
+        o.stdout
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in {o}"))
+            .trim()
+            .to_string()
+    };
+    (find("Public-Key:"), find("Signature Algorithm:"))
+}
+
+/// Issue 12 item 1: RSA keys of 1024 to 2047 bits read from files are used as cfssl
+/// uses them (`gencert -initca -ca-key`, `gencsr -key`, `sign -ca-key`); we sign with
+/// SHA-256 where cfssl signs with SHA-1, and refuse keys under 1024 bits (README,
+/// Differences from cfssl). openssl checks every signature.
+#[test]
+fn rsa_keys_under_2048_bits_are_read_and_sign_with_sha256() {
+    let openssl = require_tool("openssl");
+    let reference = reference();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("ca.json"), r#"{"CN":"Legacy CA"}"#).unwrap();
+    std::fs::write(d.join("leaf.json"), REQ).unwrap();
+    for bits in ["1024", "1536", "2047"] {
+        let key = format!("rsa{bits}.pem");
+        let o = run_in(&openssl, d, &["genrsa", "-traditional", "-out", &key, bits]);
+        assert!(o.success(), "{o}");
+        let mut bins = vec![(cfssl_bin(), "sha256WithRSAEncryption")];
+        bins.extend(reference.clone().map(|r| (r, "sha1WithRSAEncryption")));
+        for (bin, sig_alg) in bins {
+            let o = run_in(&bin, d, &["gencert", "-initca", "-ca-key", &key, "ca.json"]);
+            assert!(o.success(), "{bits}: {}: {o}", bin.display());
+            save_field(&o, "cert", d, "ca.pem");
+            save_field(&o, "csr", d, "ca.csr");
+            let o = run_in(&bin, d, &["gencsr", "-key", &key, "leaf.json"]);
+            assert!(o.success(), "{bits}: {}: {o}", bin.display());
+            save_field(&o, "csr", d, "leaf.csr");
+            let o = run_in(
+                &bin,
+                d,
+                &["sign", "-ca", "ca.pem", "-ca-key", &key, "leaf.csr"],
+            );
+            assert!(o.success(), "{bits}: {}: {o}", bin.display());
+            save_field(&o, "cert", d, "leaf.pem");
+            let want = (format!("({bits} bit)"), sig_alg.to_string());
+            for (kind, file) in [
+                ("x509", "ca.pem"),
+                ("req", "ca.csr"),
+                ("req", "leaf.csr"),
+                ("x509", "leaf.pem"),
+            ] {
+                assert_eq!(
+                    key_and_signature(&openssl, d, kind, file),
+                    want,
+                    "{bits}: {file} of {}",
+                    bin.display()
+                );
+            }
+            if sig_alg.starts_with("sha256") {
+                for file in ["ca.csr", "leaf.csr"] {
+                    let o = run_in(&openssl, d, &["req", "-in", file, "-noout", "-verify"]);
+                    assert!(o.success(), "{bits}: {file}: {o}");
+                }
+                let o = run_in(
+                    &openssl,
+                    d,
+                    &[
+                        "verify",
+                        "-check_ss_sig",
+                        "-CAfile",
+                        "ca.pem",
+                        "ca.pem",
+                        "leaf.pem",
+                    ],
+                );
+                assert!(o.success(), "{bits}: {o}");
+            }
+        }
+    }
+}
+
+/// Keys under 1024 bits: cfssl 1.6.5 signs with them (SHA-1); we refuse them with one
+/// line, as a signing key and as a CSR's key (README, Differences from cfssl).
+#[test]
+fn rsa_keys_under_1024_bits_are_refused() {
+    let openssl = require_tool("openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixtures = workspace_root().join("tests/golden/cases/gencert-fixed-ca");
+    std::fs::copy(fixtures.join("fixed-ca.pem"), d.join("ca.pem")).unwrap();
+    std::fs::copy(fixtures.join("fixed-ca-key.pem"), d.join("ca-key.pem")).unwrap();
+    std::fs::write(d.join("ca.json"), r#"{"CN":"Weak CA"}"#).unwrap();
+    std::fs::write(d.join("leaf.json"), REQ).unwrap();
+    let o = run_in(
+        &openssl,
+        d,
+        &["genrsa", "-traditional", "-out", "rsa512.pem", "512"],
+    );
+    assert!(o.success(), "{o}");
+    let o = run_in(
+        &openssl,
+        d,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "rsa512.pem",
+            "-subj",
+            "/CN=weak",
+            "-sha256",
+            "-out",
+            "weak.csr",
+        ],
+    );
+    assert!(o.success(), "{o}");
+    let weak = "RSA key of 512 bits is too weak: cfssl-rs refuses RSA keys under 1024 bits";
+    for (args, last) in [
+        (
+            &["gencert", "-initca", "-ca-key", "rsa512.pem", "ca.json"][..],
+            weak.to_string(),
+        ),
+        (
+            &["gencsr", "-key", "rsa512.pem", "leaf.json"][..],
+            weak.to_string(),
+        ),
+        (
+            &["sign", "-ca", "ca.pem", "-ca-key", "ca-key.pem", "weak.csr"][..],
+            format!(r#"{{"code":9300,"message":"{weak}"}}"#),
+        ),
+    ] {
+        let o = run_in(&cfssl_bin(), d, args);
+        assert_eq!(o.status.and_then(|s| s.code()), Some(1), "{args:?}: {o}");
+        assert_eq!(o.stdout, "", "{args:?}");
+        assert_eq!(
+            o.stderr.lines().last(),
+            Some(last.as_str()),
+            "{args:?}: {o}"
+        );
+        if let Some(r) = reference() {
+            let theirs = run_in(&r, d, args);
+            assert!(theirs.success(), "the reference accepts {args:?}: {theirs}");
+        }
+    }
+}
