@@ -7,12 +7,68 @@ use super::{sql, CertDb, CertificateRecord, OcspRecord, RevokedEntry, SchemaConn
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
-use postgres::{NoTls, Row};
+use postgres::{NoTls, Row, Statement};
 use r2d2_postgres::PostgresConnectionManager;
+use std::collections::HashMap;
 use std::time::Duration;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<Manager>;
+type Conn = r2d2::PooledConnection<Manager>;
+
+/// r2d2_postgres's manager, with a cache of prepared statements per connection: a
+/// query given as text is prepared (a round trip, and a parse on the server) every
+/// time it runs, and `sign` runs the same INSERT for every certificate.
+struct Manager(PostgresConnectionManager<NoTls>);
+
+struct Client {
+    client: postgres::Client,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+impl std::ops::Deref for Client {
+    type Target = postgres::Client;
+    fn deref(&self) -> &postgres::Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Client {
+    fn deref_mut(&mut self) -> &mut postgres::Client {
+        &mut self.client
+    }
+}
+
+impl Client {
+    /// `query` (with `?` placeholders), prepared once per connection.
+    fn prepared(&mut self, query: &'static str) -> std::result::Result<Statement, postgres::Error> {
+        if let Some(s) = self.prepared.get(query) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(&rebind(query))?;
+        self.prepared.insert(query, s.clone());
+        Ok(s)
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Client;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> std::result::Result<Client, postgres::Error> {
+        Ok(Client {
+            client: self.0.connect()?,
+            prepared: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, c: &mut Client) -> std::result::Result<(), postgres::Error> {
+        self.0.is_valid(&mut c.client)
+    }
+
+    fn has_broken(&self, c: &mut Client) -> bool {
+        self.0.has_broken(&mut c.client)
+    }
+}
 
 const MAX_CONNECTIONS: u32 = super::MAX_CONNECTIONS as u32;
 /// How long an operation waits for a connection (e.g. while the server is down) before
@@ -114,7 +170,7 @@ impl Postgres {
         let config: postgres::Config = data_source.parse().map_err(|e: postgres::Error| {
             super::store_error(format!("invalid postgres data source: {e}"))
         })?;
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = Manager(PostgresConnectionManager::new(config, NoTls));
         let pool = r2d2::Pool::builder()
             .max_size(MAX_CONNECTIONS)
             .min_idle(Some(0))
@@ -130,23 +186,36 @@ impl Postgres {
         self.pool.get().map_err(pool_err)
     }
 
+    /// Runs `run` with `query` prepared on a pooled connection. A failure drops the
+    /// prepared statement, so that one made stale (the schema changed under it) is
+    /// prepared afresh next time.
+    fn prepared<T>(
+        &self,
+        query: &'static str,
+        run: impl FnOnce(&mut postgres::Client, &Statement) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        let mut conn = self.conn()?;
+        let result = conn
+            .prepared(query)
+            .and_then(|stmt| run(&mut conn.client, &stmt));
+        if result.is_err() {
+            conn.prepared.remove(query);
+        }
+        result.map_err(db_err)
+    }
+
     fn query<T>(
         &self,
-        query: &str,
+        query: &'static str,
         params: &[&(dyn ToSql + Sync)],
         map: impl Fn(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        let rows = self
-            .conn()?
-            .query(rebind(query).as_str(), params)
-            .map_err(db_err)?;
+        let rows = self.prepared(query, |c, stmt| c.query(stmt, params))?;
         rows.iter().map(map).collect()
     }
 
-    fn execute(&self, query: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
-        self.conn()?
-            .execute(rebind(query).as_str(), params)
-            .map_err(db_err)
+    fn execute(&self, query: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        self.prepared(query, |c, stmt| c.execute(stmt, params))
     }
 }
 
