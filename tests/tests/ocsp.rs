@@ -7,183 +7,61 @@
 
 mod certdb_support;
 mod common;
+mod ocsp_support;
 
 use base64::Engine as _;
 use certdb_support::*;
 use common::*;
+use ocsp_support::*;
 use serde_json::json;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-/// The certdb fixtures plus the golden OCSP responder (issued by the same root CA).
-fn scratch_with_responder() -> tempfile::TempDir {
-    let d = scratch();
-    let src = workspace_root().join("tests/golden/cases/serve-ocspsign");
-    for f in ["ocsp.pem", "ocsp-key.pem"] {
-        fs::copy(src.join(f), d.path().join(f)).unwrap();
-    }
-    d
+fn sqlite(db: &Path, sql: &str) -> String {
+    let mut c = Command::new(require_tool("sqlite3"));
+    c.arg("-batch").arg(db);
+    let out = run_bounded(c, Some(sql.as_bytes()), T);
+    assert!(out.success(), "sqlite3 {sql}: {}", out.both());
+    out.stdout.trim().to_string()
 }
 
-fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(require_tool("openssl"));
-    c.current_dir(dir).args(args);
-    run_bounded(c, None, T)
-}
-
-/// What openssl made of one response for one certificate.
-#[derive(Debug, PartialEq)]
-struct Verdict {
-    status: String,
-    reason: Option<String>,
-    revoked_at: Option<String>,
-    this_update: String,
-    next_update: String,
-}
-
-impl Verdict {
-    /// Status and reason.
-    fn said(&self) -> (&str, Option<&str>) {
-        (self.status.as_str(), self.reason.as_deref())
-    }
-
-    /// Status, reason and revocation time.
-    fn revocation(&self) -> (&str, Option<&str>, Option<&str>) {
-        (
-            self.status.as_str(),
-            self.reason.as_deref(),
-            self.revoked_at.as_deref(),
-        )
-    }
-}
-
-/// Reads `openssl ocsp` output for `cert`, insisting the signature verified.
-fn verdict(out: &Output, cert: &str) -> Verdict {
-    assert!(out.success(), "openssl ocsp: {}", out.both());
-    let all = out.both();
-    assert!(all.contains("Response verify OK"), "{all}");
-    let line = |key: &str| {
-        all.lines()
-            .find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_string()))
-    };
-    Verdict {
-        status: line(&format!("{cert}:")).unwrap_or_else(|| panic!("no status line: {all}")),
-        reason: line("Reason:"),
-        revoked_at: line("Revocation Time:"),
-        this_update: line("This Update:").unwrap(),
-        next_update: line("Next Update:").unwrap(),
-    }
-}
-
-/// Asks the responder at `port` about `cert` with `openssl ocsp -url` (a POST).
-fn ask_post(dir: &Path, port: u16, cert: &str) -> Output {
-    openssl(
-        dir,
-        &[
-            "ocsp",
-            "-issuer",
-            "root-ca.pem",
-            "-cert",
-            cert,
-            "-url",
-            &format!("http://127.0.0.1:{port}/"),
-            "-CAfile",
-            "root-ca.pem",
-            "-no_nonce",
-        ],
+/// `2026-12-01 13:39:19` (SQLite's CURRENT_TIMESTAMP) as openssl prints it.
+fn openssl_time(sqlite_time: &str) -> String {
+    let t = sqlite_fields(sqlite_time);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {:>2} {:02}:{:02}:{:02} {} GMT",
+        MONTHS[t[1] as usize - 1],
+        t[2],
+        t[3],
+        t[4],
+        t[5],
+        t[0]
     )
 }
 
-/// Asks with an RFC 5019 GET (openssl 3.0 only POSTs): the request DER, base64, URL-
-/// escaped in the path; the answer is then read back by `openssl ocsp -respin`.
-fn ask_get(dir: &Path, server: &Served, cert: &str) -> Output {
-    let req = dir.join(format!("{cert}.req"));
-    let out = openssl(
-        dir,
-        &[
-            "ocsp",
-            "-issuer",
-            "root-ca.pem",
-            "-cert",
-            cert,
-            "-no_nonce",
-            "-reqout",
-            req.to_str().unwrap(),
-        ],
+/// [year, month, day, hour, minute, second] of `YYYY-MM-DD HH:MM:SS...`.
+fn sqlite_fields(s: &str) -> [u32; 6] {
+    let n = |a: usize, b: usize| s[a..b].parse::<u32>().unwrap();
+    [n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19)]
+}
+
+/// openssl's "Dec  1 13:00:00 2026 GMT" as seconds since the epoch, via `date`.
+fn epoch(openssl_time: &str) -> i64 {
+    let out = run_bounded(
+        {
+            let mut c = Command::new("date");
+            c.args(["-u", "-d", openssl_time, "+%s"]);
+            c
+        },
+        None,
+        T,
     );
     assert!(out.success(), "{}", out.both());
-    let b64 = base64::engine::general_purpose::STANDARD.encode(fs::read(&req).unwrap());
-    let path = format!(
-        "/{}",
-        b64.replace('+', "%2B")
-            .replace('/', "%2F")
-            .replace('=', "%3D")
-    );
-    let (status, body) = server.request("GET", &path, b"");
-    assert_eq!(status, 200, "GET {path}");
-    respin(dir, &body, cert)
-}
-
-/// `openssl ocsp -respin` of a DER response about `cert`, verified against the root CA.
-fn respin(dir: &Path, der: &[u8], cert: &str) -> Output {
-    let file = dir.join(format!("{cert}.resp"));
-    fs::write(&file, der).unwrap();
-    openssl(
-        dir,
-        &[
-            "ocsp",
-            "-respin",
-            file.to_str().unwrap(),
-            "-issuer",
-            "root-ca.pem",
-            "-cert",
-            cert,
-            "-CAfile",
-            "root-ca.pem",
-        ],
-    )
-}
-
-/// `count` certificates signed without a database, as cert0.pem, cert1.pem, ...
-fn certs(dir: &Path, count: usize) -> Vec<String> {
-    (0..count)
-        .map(|i| {
-            let name = format!("cert{i}.pem");
-            fs::write(dir.join(&name), sign_unrecorded(dir)).unwrap();
-            name
-        })
-        .collect()
-}
-
-fn ocspsign(dir: &Path, bin: &Path, cert: &str, extra: &[&str]) -> Vec<u8> {
-    let mut args = vec![
-        "ocspsign",
-        "-ca",
-        "root-ca.pem",
-        "-responder",
-        "ocsp.pem",
-        "-responder-key",
-        "ocsp-key.pem",
-        "-cert",
-        cert,
-    ];
-    args.extend_from_slice(extra);
-    let out = run_in(dir, bin, &args);
-    assert!(out.success(), "ocspsign {cert}: {}", out.both());
-    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
-    base64::engine::general_purpose::STANDARD
-        .decode(v["ocspResponse"].as_str().unwrap())
-        .unwrap()
-}
-
-/// "Responder Error: unauthorized (6)": the responder knows nothing of the certificate.
-fn assert_unauthorized(out: &Output) {
-    assert!(
-        out.both().contains("Responder Error: unauthorized (6)"),
-        "{}",
-        out.both()
-    );
+    out.stdout.trim().parse().unwrap()
 }
 
 #[test]
@@ -256,36 +134,6 @@ fn ocspsign_responses_verify_and_the_file_responder_serves_them() {
     assert_unauthorized(&ask_post(dir, s.port, &c[3]));
 }
 
-/// `bin ocsprefresh` of the database with the golden responder.
-fn refresh(dir: &Path, bin: &Path, cfg: &str) {
-    let out = run_in(
-        dir,
-        bin,
-        &[
-            "ocsprefresh",
-            "-db-config",
-            cfg,
-            "-ca",
-            "root-ca.pem",
-            "-responder",
-            "ocsp.pem",
-            "-responder-key",
-            "ocsp-key.pem",
-        ],
-    );
-    assert!(
-        out.success(),
-        "{} ocsprefresh: {}",
-        bin.display(),
-        out.both()
-    );
-}
-
-/// The decimal serial and hex AKI of a certificate file in `dir`.
-fn key_of(dir: &Path, cert: &str) -> (String, String) {
-    serial_and_aki(dir, &fs::read_to_string(dir.join(cert)).unwrap())
-}
-
 #[test]
 fn the_database_responder_answers_from_ocsprefresh() {
     let d = scratch_with_responder();
@@ -313,86 +161,6 @@ fn the_database_responder_answers_from_ocsprefresh() {
         "the revocation time is the database's"
     );
     assert_unauthorized(&ask_post(dir, s.port, &outsider));
-}
-
-fn sqlite(db: &Path, sql: &str) -> String {
-    let mut c = Command::new(require_tool("sqlite3"));
-    c.arg("-batch").arg(db);
-    let out = run_bounded(c, Some(sql.as_bytes()), T);
-    assert!(out.success(), "sqlite3 {sql}: {}", out.both());
-    out.stdout.trim().to_string()
-}
-
-/// `2026-12-01 13:39:19` (SQLite's CURRENT_TIMESTAMP) as openssl prints it.
-fn openssl_time(sqlite_time: &str) -> String {
-    let t = sqlite_fields(sqlite_time);
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{} {:>2} {:02}:{:02}:{:02} {} GMT",
-        MONTHS[t[1] as usize - 1],
-        t[2],
-        t[3],
-        t[4],
-        t[5],
-        t[0]
-    )
-}
-
-/// [year, month, day, hour, minute, second] of `YYYY-MM-DD HH:MM:SS...`.
-fn sqlite_fields(s: &str) -> [u32; 6] {
-    let n = |a: usize, b: usize| s[a..b].parse::<u32>().unwrap();
-    [n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19)]
-}
-
-/// `serve -db-config -responder -responder-key` with `extra` flags.
-fn responder_server(dir: &Path, cfg: &str, extra: &[&str]) -> Served {
-    let mut args = vec![
-        "-ca",
-        "root-ca.pem",
-        "-ca-key",
-        "root-ca-key.pem",
-        "-config",
-        "cfg.json",
-        "-db-config",
-        cfg,
-        "-responder",
-        "ocsp.pem",
-        "-responder-key",
-        "ocsp-key.pem",
-    ];
-    args.extend_from_slice(extra);
-    Served::start(dir, &cfssl_bin(), "serve", &args)
-}
-
-/// The server of [`responder_server`] with `-db-ocsp` and `-interval`.
-fn db_ocsp_server(dir: &Path, cfg: &str, interval: &str) -> Served {
-    responder_server(dir, cfg, &["-interval", interval, "-db-ocsp"])
-}
-
-/// `/sign` of the fixture CSR, written to `name`.
-fn api_sign(dir: &Path, s: &Served, name: &str) -> (String, String) {
-    let csr = fs::read_to_string(dir.join("req.csr")).unwrap();
-    let (status, v) = s.api("sign", &json!({ "certificate_request": csr }).to_string());
-    assert_eq!(status, 200, "{v}");
-    fs::write(dir.join(name), v["result"]["certificate"].as_str().unwrap()).unwrap();
-    key_of(dir, name)
-}
-
-/// openssl's "Dec  1 13:00:00 2026 GMT" as seconds since the epoch, via `date`.
-fn epoch(openssl_time: &str) -> i64 {
-    let out = run_bounded(
-        {
-            let mut c = Command::new("date");
-            c.args(["-u", "-d", openssl_time, "+%s"]);
-            c
-        },
-        None,
-        T,
-    );
-    assert!(out.success(), "{}", out.both());
-    out.stdout.trim().parse().unwrap()
 }
 
 #[test]
@@ -497,17 +265,6 @@ fn without_db_ocsp_the_server_stores_no_responses_and_the_flag_needs_its_parts()
         assert!(!out.success(), "{full:?} must not start");
         assert!(out.stderr.contains(message), "{}", out.both());
     }
-}
-
-/// `server` says `good` of one certificate (asked by POST) and `revoked` for `reason` of
-/// the other (asked by GET).
-fn good_and_revoked(dir: &Path, server: &Served, good: &str, revoked: &str, reason: &str) {
-    assert_eq!(
-        verdict(&ask_post(dir, server.port, good), good).status,
-        "good"
-    );
-    let v = verdict(&ask_get(dir, server, revoked), revoked);
-    assert_eq!(v.said(), ("revoked", Some(reason)));
 }
 
 #[test]
