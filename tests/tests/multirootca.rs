@@ -516,3 +516,75 @@ fn the_reference_client_signs_through_our_multirootca() {
         read(&inputs().join("alt-root.pem")).trim_end()
     );
 }
+
+/// A database from cfssl's sqlite migrations (their `Up` sections), made with `sqlite3`.
+fn sqlite_db(path: &Path) {
+    let migrations = common::workspace_root().join("tests/golden/cases/certdb-serve-sign-sqlite");
+    let mut schema = String::new();
+    for f in ["sqlite-001.sql", "sqlite-002.sql"] {
+        let text = read(&migrations.join(f));
+        let up = text.split("+goose Up").nth(1).unwrap();
+        schema.push_str(up.split("+goose Down").next().unwrap());
+    }
+    let mut cmd = clean_command(require_tool("sqlite3"));
+    cmd.arg(path);
+    let out = run_bounded(cmd, Some(schema.as_bytes()), Duration::from_secs(30));
+    assert!(out.success(), "sqlite3: {out}");
+}
+
+fn sqlite_rows(db: &Path, query: &str) -> Vec<String> {
+    let mut cmd = clean_command(require_tool("sqlite3"));
+    cmd.arg(db).arg(query);
+    let out = run_bounded(cmd, None, Duration::from_secs(30));
+    assert!(out.success(), "sqlite3: {out}");
+    out.stdout.lines().map(String::from).collect()
+}
+
+#[test]
+fn a_label_with_dbconfig_records_what_it_issues() {
+    let roots = TWO_ROOTS.replacen(
+        "config = mr-cfg.json\n",
+        "config = mr-cfg.json\ndbconfig = db.json\n",
+        1,
+    );
+    let dir = workdir(&roots);
+    let db = dir.path().join("certs.db");
+    sqlite_db(&db);
+    std::fs::write(
+        dir.path().join("db.json"),
+        r#"{"driver":"sqlite3","data_source":"certs.db"}"#,
+    )
+    .unwrap();
+    let srv = Server::start(&multirootca_bin(), dir.path(), "multirootca");
+    // The default label, named or not, is recorded as `main`; `alt` has no database.
+    let first = srv.authsign(serde_json::json!({"certificate_request": csr()}), &key());
+    assert_issued_by(&first.certificate(), "root-ca.pem");
+    let alt = srv.authsign(
+        serde_json::json!({"certificate_request": csr(), "label": "alt"}),
+        &key(),
+    );
+    assert_issued_by(&alt.certificate(), "alt-root.pem");
+    let second = srv.authsign(
+        serde_json::json!({"certificate_request": csr(), "label": "main"}),
+        &key(),
+    );
+    let pems = sqlite_rows(
+        &db,
+        "select ca_label || '|' || status || '|' || pem from certificates",
+    );
+    let text = pems.join("\n");
+    assert_eq!(
+        text.matches("main|good|-----BEGIN CERTIFICATE-----")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(!text.contains("alt|"), "{text}");
+    for cert in [first.certificate(), second.certificate()] {
+        let body: String = cert.lines().filter(|l| !l.starts_with("-----")).collect();
+        assert!(
+            text.replace('\n', "").contains(&body),
+            "{cert} not in the database"
+        );
+    }
+}
