@@ -86,12 +86,17 @@ struct Server {
 impl Server {
     /// `bin -roots roots.conf -l main` in `dir`, on a free port.
     fn start(bin: &Path, dir: &Path, name: &str) -> Server {
+        Server::start_with(bin, dir, name, &[])
+    }
+
+    fn start_with(bin: &Path, dir: &Path, name: &str, extra: &[&str]) -> Server {
         let port = free_ports(1)[0];
         let log = dir.join(format!("{name}.log"));
         let mut cmd = clean_command(bin);
         cmd.current_dir(dir)
             .args(["-a", &format!("127.0.0.1:{port}"), "-roots", "roots.conf"])
             .args(["-l", "main"])
+            .args(extra)
             .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).unwrap())
             .stderr(std::fs::File::create(&log).unwrap());
         let mut guard = ProcGuard::new(name, cmd.spawn().unwrap());
@@ -587,4 +592,50 @@ fn a_label_with_dbconfig_records_what_it_issues() {
             "{cert} not in the database"
         );
     }
+}
+
+#[test]
+fn tls_serves_https_only() {
+    let dir = workdir(TWO_ROOTS);
+    let tls_inputs = common::workspace_root().join("tests/golden/cases/serve-tls");
+    for f in ["tls.pem", "tls-key.pem"] {
+        std::fs::copy(tls_inputs.join(f), dir.path().join(f)).unwrap();
+    }
+    let srv = Server::start_with(
+        &multirootca_bin(),
+        dir.path(),
+        "multirootca",
+        &["-tls-cert", "tls.pem", "-tls-key", "tls-key.pem"],
+    );
+    assert!(read(&srv.log).contains("Now listening on https:// 127.0.0.1:"));
+    // The TLS certificate is issued by the same root as label `main`.
+    let client = common::tls::client_config(&inputs().join("root-ca.pem"), None);
+    let body = r#"{"label":"alt"}"#;
+    let request = format!(
+        "POST /api/v1/cfssl/info HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let raw = common::tls::tls_request(client, srv.port, request.as_bytes()).unwrap();
+    let info = Response::parse(&raw);
+    assert_eq!(
+        info.certificate(),
+        read(&inputs().join("alt-root.pem")).trim_end()
+    );
+    let plain = srv.request("POST", "/api/v1/cfssl/info", b"{}");
+    assert_eq!(plain.status, 400, "{plain:?}");
+    assert!(plain
+        .body
+        .contains("Client sent an HTTP request to an HTTPS server."));
+    // Our client signs over it, trusting the root with -tls-remote-ca.
+    let mut cmd = clean_command(cfssl_bin());
+    cmd.current_dir(dir.path())
+        .args([
+            "info",
+            "-remote",
+            &format!("https://127.0.0.1:{}", srv.port),
+        ])
+        .args(["-tls-remote-ca", "root-ca.pem", "-label", "alt"]);
+    let out = run_bounded(cmd, None, Duration::from_secs(30));
+    assert!(out.success(), "{out}");
+    assert!(out.stdout.contains("\"certificate\""), "{out}");
 }
