@@ -13,7 +13,12 @@ Environment:
   BENCH_RUNS                  runs per command per round (default 3)
   BENCH_OUT                   keep hyperfine JSON exports here (default: temp, removed)
   BENCH_ONLY                  comma-separated row-name prefixes to run (`gencrl` runs
-                              gencrl-* and rss-gencrl-*); default: every row
+                              gencrl-* and rss-gencrl-*, `serve` the serve-* rows);
+                              default: every row
+  BENCH_SERVE_SECONDS         wrk run per server and round (default 10)
+  BENCH_SERVE_ROUNDS          interleaved rounds of the server rows (default 3)
+  CFSSL_MIGRATE_OURS          cfssl-migrate, which creates the schema of the server rows'
+                              databases (default: beside CFSSL_OURS)
 """
 
 import json
@@ -25,6 +30,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+import server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -38,6 +45,21 @@ TARGETS = {
     "rss-leaf-ecdsa384": 0.30,
     "gencrl-1m": 0.30,
     "rss-gencrl-1m": 0.30,
+    "serve-sign-p99": 0.25,
+    "rss-serve-sign": 0.50,
+    "serve-sign-sqlite-p99": 0.33,
+    "serve-sign-pg-p99": 0.33,
+}
+# Rows where higher is better (requests per second): ours/theirs must reach these.
+MIN_TARGETS = {
+    "serve-sign-rps": 4.0,
+    "serve-sign-sqlite-rps": 3.0,
+    "serve-sign-pg-rps": 3.0,
+    "ocspserve-db-rps": 3.0,
+}
+# Rows with no reference (ours alone): the median must stay under this, in the row's unit.
+ABSOLUTE_TARGETS = {
+    "check-1000": 1000.0,
 }
 
 
@@ -53,6 +75,7 @@ def which(name):
 
 OURS = env_path("CFSSL_OURS", os.path.join(ROOT, "target/release/cfssl"))
 OURS_JSON = env_path("CFSSLJSON_OURS", os.path.join(ROOT, "target/release/cfssljson"))
+OURS_MIGRATE = env_path("CFSSL_MIGRATE_OURS", os.path.join(os.path.dirname(OURS), "cfssl-migrate"))
 REF = env_path("CFSSL_REF", which("cfssl"))
 REF_JSON = env_path("CFSSLJSON_REF", which("cfssljson"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
@@ -249,7 +272,7 @@ def main():
         with_key(ca_csr, os.path.join(inputs, "ca-%s.json" % tag), algo, size)
         with_key(leaf_csr, os.path.join(inputs, "leaf-%s.json" % tag), algo, size)
     # One CA per key type for leaf signing, minted by ours, used by both sides.
-    for tag in ("ecdsa384", "rsa2048"):
+    for tag in ("ecdsa384", "rsa2048", "ecdsa256"):
         r = subprocess.run("%s gencert -initca %s/ca-%s.json | %s -bare %s/ca-%s"
                            % (OURS, inputs, tag, OURS_JSON, inputs, tag),
                            shell=True, stderr=subprocess.DEVNULL)
@@ -340,32 +363,52 @@ def main():
               "%s %s" % (OURS, args), "%s %s" % (ref, args) if ref else None)
         rss_row("rss-gencrl-" + tag, "peak RSS, gencrl %d serials" % count, args.split())
 
+    # (h) the servers: serve /sign (no db, SQLite, PostgreSQL), ocspserve GET from the
+    # database, and a gencert -remote flow.
+    if any(wanted(n) for n in server.ROWS):
+        if not os.access(OURS_MIGRATE, os.X_OK):
+            die("%s missing: run `make build`" % OURS_MIGRATE)
+        ctx = {"work": work, "wanted": wanted, "ours": OURS, "ours_json": OURS_JSON,
+               "ref": ref, "migrate": OURS_MIGRATE, "ca_p256": os.path.join(inputs, "ca-ecdsa256"),
+               "time_pair": lambda name, o, r: time_pair(out, name, o, r)}
+        try:
+            rows += server.server_rows(ctx)
+        except server.BenchError as e:
+            die(str(e))
+
     # Table.
     print()
-    hdr = "%-21s %12s %12s %8s %8s" % ("benchmark", "ours", "cfssl " + (version(ref) if ref else "-"),
+    hdr = "%-21s %13s %13s %8s %8s" % ("benchmark", "ours", "cfssl " + (version(ref) if ref else "-"),
                                        "ratio", "target")
     print(hdr)
     print("-" * len(hdr))
     verdicts = []
     summary = {}
     for name, desc, unit, ours, theirs in rows:
-        scale = 1000.0 if unit == "ms" else 1.0
+        scale = {"ms": 1e3, "us": 1e6}.get(unit, 1.0)
         mo = statistics.median(ours) * scale
-        line = "%-21s %9.1f %-2s" % (name, mo, unit)
+        line = "%-21s %9.1f %-3s" % (name, mo, unit)
         entry = {"unit": unit, "ours_median": mo, "ours_samples": len(ours)}
         if theirs:
             mt = statistics.median(theirs) * scale
             ratio = mo / mt
-            line += " %9.1f %-2s %7.2fx" % (mt, unit, ratio)
+            line += " %9.1f %-3s %7.2fx" % (mt, unit, ratio)
             entry.update(ref_median=mt, ratio=ratio)
-            target = TARGETS.get(name)
-            if target is not None:
-                ok = ratio <= target
-                line += " %7s" % ("<=%.2f" % target)
-                verdicts.append("%s: %.2fx vs target <= %.2fx -- %s"
-                                % (name, ratio, target, "met" if ok else "NOT met"))
+            for op, target in (("<=", TARGETS.get(name)), (">=", MIN_TARGETS.get(name))):
+                if target is None:
+                    continue
+                ok = ratio <= target if op == "<=" else ratio >= target
+                line += " %7s" % ("%s%.2f" % (op, target))
+                verdicts.append("%s: %.2fx vs target %s %.2fx -- %s"
+                                % (name, ratio, op, target, "met" if ok else "NOT met"))
         else:
-            line += " %12s %8s" % ("n/a", "")
+            line += " %13s %8s" % ("n/a", "")
+            target = ABSOLUTE_TARGETS.get(name)
+            if target is not None:
+                line += " %7s" % ("<%g" % target)
+                verdicts.append("%s: %.1f %s vs target < %g %s -- %s"
+                                % (name, mo, unit, target, unit,
+                                   "met" if mo < target else "NOT met"))
         summary[name] = entry
         print(line)
     print()

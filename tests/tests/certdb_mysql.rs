@@ -3,6 +3,7 @@
 
 mod certdb_support;
 mod common;
+mod ocsp_support;
 
 use certdb_support::*;
 use std::sync::OnceLock;
@@ -125,4 +126,10 @@ fn mysql_wrong_password_and_server_down() {
         m.sql("auth", "SELECT count(*) FROM certificates").trim(),
         "1"
     );
+}
+
+#[test]
+fn mysql_db_ocsp_responses_are_answered_by_both_responders() {
+    let Some(m) = server() else { return };
+    ocsp_support::db_ocsp_on("mysql", &m.create_db("ocsp"));
 }

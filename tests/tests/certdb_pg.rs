@@ -3,6 +3,7 @@
 
 mod certdb_support;
 mod common;
+mod ocsp_support;
 
 use certdb_support::*;
 use std::sync::OnceLock;
@@ -133,4 +134,10 @@ fn pg_down_then_back() {
         "{}",
         out.both()
     );
+}
+
+#[test]
+fn pg_db_ocsp_responses_are_answered_by_both_responders() {
+    let Some(pg) = server() else { return };
+    ocsp_support::db_ocsp_on("postgres", &pg.create_db("ocsp"));
 }

@@ -121,7 +121,6 @@ impl App {
     /// An app around `signer` (or none); the server's other parts are added by
     /// [`App::build`].
     pub fn new(signer: Option<Arc<dyn Signer>>) -> App {
-        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         App {
             signer,
             local: None,
@@ -132,7 +131,7 @@ impl App {
             bundler: None,
             bundler_error: "bundler not initialized".into(),
             labels: None,
-            work: tokio::sync::Semaphore::new(cpus * 2),
+            work: tokio::sync::Semaphore::new(work_slots(false)),
         }
     }
 
@@ -180,6 +179,9 @@ impl App {
             }
         };
         let db_ocsp = opts.db_ocsp && db.is_some() && ocsp.is_some();
+        if db_ocsp {
+            log::info("OCSP responses are stored in the certificate database (-db-ocsp)");
+        }
         let signer = signer.map(|s| match db_ocsp {
             true => Arc::new(s.with_ocsp(ocsp.clone())),
             false => Arc::new(s),
@@ -189,6 +191,7 @@ impl App {
             Err(e) => (None, e.to_string()),
         };
         App {
+            work: tokio::sync::Semaphore::new(work_slots(db.is_some())),
             local: signer.clone(),
             db,
             ocsp,
@@ -230,6 +233,21 @@ impl Labels {
         };
         self.signers.get(label).map(|s| s.as_ref())
     }
+}
+
+/// How many requests may be doing their work at once: two per CPU for the CPU-bound
+/// work (key generation, signing). With a database each request also waits for its
+/// row's commit, and commits only share their fsyncs (SQLite's group commit in
+/// `certdb::sqlite`, PostgreSQL's own) when many are in flight: as many more as a
+/// database pool holds connections.
+fn work_slots(db: bool) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    cpus * 2
+        + if db {
+            crate::certdb::MAX_CONNECTIONS
+        } else {
+            0
+        }
 }
 
 /// What an endpoint needs from the [`App`] to be registered (cfssl serve's table).

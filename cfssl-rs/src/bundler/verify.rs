@@ -209,8 +209,12 @@ impl Search<'_> {
             return Ok(Vec::new());
         };
         let mut chains = Vec::new();
+        // Go's named `err`: set by the signature-check limit, by each candidate's
+        // validity check (also back to none when it passes) and by the search above
+        // it, so the last of these wins. With no chain, a set error is the answer
+        // (an expired intermediate is "certificate has expired", not "unknown
+        // authority"); otherwise the first rejected candidate of this level is the hint.
         let mut err = None;
-        // Go keeps the first rejected candidate of this level as the hint.
         let mut hint: Option<(String, String)> = None;
         let candidates = self
             .roots
@@ -241,8 +245,10 @@ impl Search<'_> {
             }
             if let Err(e) = is_valid(&parent, role, chain, self.now) {
                 hint.get_or_insert((e.to_string(), hint_name(&parent)));
+                err = Some(e);
                 continue;
             }
+            err = None;
             let mut next = chain.to_vec();
             next.push(parent);
             match role {

@@ -16,6 +16,11 @@ use crate::error::{Error, Result};
 use crate::gojson;
 use std::sync::Arc;
 
+/// Connections per process in the PostgreSQL and MySQL pools: a `serve` replica rarely
+/// has more database work in flight than this (`api` sizes its work slots by it), and
+/// PostgreSQL's default limit of 100 leaves room for several replicas.
+pub const MAX_CONNECTIONS: usize = 16;
+
 pub use record::{CertificateRecord, OcspRecord, RevokedEntry};
 
 /// cfssl's accessor operations (cfssl:certdb/certdb.go), one implementation per dialect.

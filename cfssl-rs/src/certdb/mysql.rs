@@ -10,7 +10,7 @@ use mysql::prelude::Queryable;
 use mysql::{Opts, OptsBuilder, Params, PoolConstraints, PoolOpts, PooledConn, Row, Value};
 use std::time::Duration;
 
-const MAX_CONNECTIONS: usize = 16;
+const MAX_CONNECTIONS: usize = super::MAX_CONNECTIONS;
 const CONNECT_WAIT: Duration = Duration::from_secs(5);
 
 pub struct Mysql {

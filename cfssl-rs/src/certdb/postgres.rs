@@ -14,10 +14,7 @@ use std::time::Duration;
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
-/// Connections per process: a `serve` replica's blocking pool rarely has more DB work
-/// in flight than this, and PostgreSQL's default limit of 100 leaves room for several
-/// replicas.
-const MAX_CONNECTIONS: u32 = 16;
+const MAX_CONNECTIONS: u32 = super::MAX_CONNECTIONS as u32;
 /// How long an operation waits for a connection (e.g. while the server is down) before
 /// it fails with the connection error.
 const CONNECT_WAIT: Duration = Duration::from_secs(5);

@@ -9,7 +9,7 @@ use crate::error::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a statement waits for another process's lock before failing with
@@ -20,6 +20,29 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// keeps `sign` and `revoke` from racing each other for the lock inside one process.
 pub struct Sqlite {
     conn: Mutex<Connection>,
+    /// Certificate rows waiting for the connection (group commit, see
+    /// [`Sqlite::insert_queued`]).
+    queued: Mutex<Vec<Arc<Queued>>>,
+}
+
+/// A certificate row some thread wants stored, and, once a commit is over, how that
+/// went for it.
+struct Queued {
+    record: CertificateRecord,
+    outcome: Mutex<Option<Result<()>>>,
+}
+
+impl Queued {
+    fn finish(&self, outcome: Result<()>) {
+        *self.outcome.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+    }
+
+    fn take(&self) -> Option<Result<()>> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
 }
 
 fn db_err(e: rusqlite::Error) -> crate::Error {
@@ -118,14 +141,47 @@ impl Sqlite {
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
         Ok(Sqlite {
             conn: Mutex::new(conn),
+            queued: Mutex::new(Vec::new()),
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection usable: SQLite rolls
         // back any statement that was not finished.
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&conn)
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&self.lock())
+    }
+
+    /// Group commit: a commit costs a few fsyncs whatever it holds, so while one thread
+    /// commits, the rows other threads want stored queue up, and whoever gets the
+    /// connection next stores every queued row in one transaction and hands each
+    /// thread its own outcome. A row is reported stored only once its transaction is
+    /// committed. Alone, a row is one autocommit INSERT, as before.
+    fn insert_queued(&self, record: &CertificateRecord) -> Result<()> {
+        let me = Arc::new(Queued {
+            record: record.clone(),
+            outcome: Mutex::new(None),
+        });
+        self.queued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(me.clone());
+        let conn = self.lock();
+        if let Some(done) = me.take() {
+            return done;
+        }
+        let batch = std::mem::take(&mut *self.queued.lock().unwrap_or_else(|p| p.into_inner()));
+        match batch.as_slice() {
+            [] => {}
+            [one] => one.finish(insert_row(&conn, &one.record)),
+            _ => insert_batch(&conn, &batch),
+        }
+        drop(conn);
+        me.take()
+            .unwrap_or_else(|| Err(super::store_error("certificate insert was not attempted")))
     }
 
     fn query<T>(
@@ -153,31 +209,63 @@ impl Sqlite {
     }
 }
 
+/// One certificate row, in whatever transaction `c` is in.
+fn insert_row(c: &Connection, r: &CertificateRecord) -> Result<()> {
+    let expiry = sqlite_time(&r.expiry);
+    let revoked_at = sqlite_time(&r.revoked_at);
+    let issued_at = r.issued_at.as_ref().map(sqlite_time);
+    let not_before = r.not_before.as_ref().map(sqlite_time);
+    let mut stmt = c.prepare_cached(sql::INSERT).map_err(db_err)?;
+    let n = stmt
+        .execute(params![
+            Text(r.serial.as_bytes()),
+            Text(r.aki.as_bytes()),
+            Text(r.ca_label.as_bytes()),
+            Text(r.status.as_bytes()),
+            r.reason,
+            expiry,
+            revoked_at,
+            Text(r.pem.as_bytes()),
+            issued_at,
+            not_before,
+            r.metadata.as_deref().map(|m| Blob(m.as_bytes())),
+            r.sans.as_deref().map(|s| Blob(s.as_bytes())),
+            r.common_name.as_deref().map(|c| Text(c.as_bytes())),
+        ])
+        .map_err(db_err)?;
+    super::check_one_row(n as u64, "certificate")
+}
+
+/// Several queued rows in one transaction. A row that fails (a duplicate key) fails
+/// alone; a failure that ends the transaction, or a failed commit, fails them all.
+fn insert_batch(c: &Connection, batch: &[Arc<Queued>]) {
+    let fail_all = |e: crate::Error| batch.iter().for_each(|q| q.finish(Err(e.clone())));
+    if let Err(e) = c.execute_batch("BEGIN IMMEDIATE") {
+        return fail_all(db_err(e));
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for q in batch {
+        let outcome = insert_row(c, &q.record);
+        if let Err(e) = &outcome {
+            if c.is_autocommit() {
+                // SQLite rolled the whole transaction back (I/O error, full disk).
+                return fail_all(e.clone());
+            }
+        }
+        outcomes.push(outcome);
+    }
+    if let Err(e) = c.execute_batch("COMMIT") {
+        let _ = c.execute_batch("ROLLBACK");
+        return fail_all(db_err(e));
+    }
+    for (q, outcome) in batch.iter().zip(outcomes) {
+        q.finish(outcome);
+    }
+}
+
 impl CertDb for Sqlite {
     fn insert_certificate(&self, r: &CertificateRecord) -> Result<()> {
-        let expiry = sqlite_time(&r.expiry);
-        let revoked_at = sqlite_time(&r.revoked_at);
-        let issued_at = r.issued_at.as_ref().map(sqlite_time);
-        let not_before = r.not_before.as_ref().map(sqlite_time);
-        let n = self.execute(
-            sql::INSERT,
-            params![
-                Text(r.serial.as_bytes()),
-                Text(r.aki.as_bytes()),
-                Text(r.ca_label.as_bytes()),
-                Text(r.status.as_bytes()),
-                r.reason,
-                expiry,
-                revoked_at,
-                Text(r.pem.as_bytes()),
-                issued_at,
-                not_before,
-                r.metadata.as_deref().map(|m| Blob(m.as_bytes())),
-                r.sans.as_deref().map(|s| Blob(s.as_bytes())),
-                r.common_name.as_deref().map(|c| Text(c.as_bytes())),
-            ],
-        )?;
-        super::check_one_row(n, "certificate")
+        self.insert_queued(r)
     }
 
     fn get_certificate(&self, serial: &str, aki: &str) -> Result<Vec<CertificateRecord>> {
@@ -311,5 +399,74 @@ impl SchemaConn for Schema<'_> {
         )
         .map_err(db_err)?;
         tx.commit().map_err(db_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(serial: u32) -> CertificateRecord {
+        let t = DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+        CertificateRecord {
+            serial: serial.to_string(),
+            aki: "00aa".into(),
+            ca_label: String::new(),
+            status: "good".into(),
+            reason: 0,
+            expiry: t,
+            revoked_at: super::super::record::zero_time(),
+            pem: format!("pem {serial}"),
+            issued_at: Some(t),
+            not_before: Some(t),
+            metadata: None,
+            sans: None,
+            common_name: Some(format!("cn{serial}")),
+        }
+    }
+
+    fn count(db: &Sqlite) -> i64 {
+        db.lock()
+            .query_row("SELECT count(*) FROM certificates", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Many threads storing at once (the group commit): every row that is reported
+    /// stored is there, each exactly once, and a duplicate fails alone.
+    #[test]
+    fn concurrent_inserts_each_get_their_own_outcome() {
+        let dir = std::env::temp_dir().join(format!("cfssl-sqlite-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("certs.db");
+        let _ = std::fs::remove_file(&path);
+        let db = Arc::new(Sqlite::open(path.to_str().unwrap()).unwrap());
+        db.migrate().unwrap();
+        db.insert_certificate(&record(0)).unwrap();
+        let threads: Vec<_> = (0..16u32)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    (0..25u32)
+                        .map(|i| db.insert_certificate(&record(1 + t * 25 + i)).is_ok())
+                        .filter(|ok| *ok)
+                        .count()
+                        + usize::from(db.insert_certificate(&record(0)).is_ok())
+                })
+            })
+            .collect();
+        let stored: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(
+            stored,
+            16 * 25,
+            "every new row stored, every duplicate refused"
+        );
+        assert_eq!(count(&db), 1 + 16 * 25);
+        let dup = db.insert_certificate(&record(7)).unwrap_err().to_string();
+        assert!(dup.contains("UNIQUE constraint failed"), "{dup}");
+        let got = db.get_certificate("399", "00aa").unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].pem, "pem 399");
+        assert_eq!(got[0].common_name.as_deref(), Some("cn399"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

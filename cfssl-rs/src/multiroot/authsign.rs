@@ -140,17 +140,19 @@ fn process(
     let bad = StatusCode::BAD_REQUEST;
     let auth = api::decode_body(body, api::authsign::decode)
         .map_err(|e| refuse(bad, e, "while unmarshaling request body"))?;
-    let request = api::decode_body(&auth.request, api::sign::decode)
+    let mut request = api::decode_body(&auth.request, api::sign::decode)
         .map_err(|e| refuse(bad, e, "while unmarshalling authenticated request"))?
         .sign;
     let labels = app
         .labels
         .as_ref()
         .ok_or_else(|| refuse(StatusCode::INTERNAL_SERVER_ERROR, "no signers", ""))?;
-    let label = match request.label.as_str() {
-        "" => labels.default.clone(),
-        l => l.to_string(),
-    };
+    // The defaulted label is the request's from here on: the certificate database
+    // records it as the CA label, as cfssl does.
+    if request.label.is_empty() {
+        request.label = labels.default.clone();
+    }
+    let label = request.label.clone();
     if let Some(acl) = mr.whitelists.get(&label) {
         let Some(peer) = peer else {
             return Err(refuse(

@@ -40,14 +40,18 @@ pub struct Multiroot {
 fn load(path: &str, default_label: &str) -> Result<(Labels, Multiroot), Error> {
     let mut signers: BTreeMap<String, Arc<dyn Signer>> = BTreeMap::new();
     let mut whitelists = BTreeMap::new();
+    // Every signer is built before any is announced: a bad root stops the start with
+    // one line.
     for (label, root) in config::parse(path)? {
         let signer = Local::new(root.certificate, root.key, root.policy)
             .map_err(|e| Error::plain(format!("{e} (section [{label}] of {path})")))?
             .with_db(root.db);
         signers.insert(label.clone(), Arc::new(signer));
         if let Some(acl) = root.acl {
-            whitelists.insert(label.clone(), acl);
+            whitelists.insert(label, acl);
         }
+    }
+    for label in signers.keys() {
         log::info(&format!("loaded signer {label}"));
     }
     if !default_label.is_empty() && !signers.contains_key(default_label) {

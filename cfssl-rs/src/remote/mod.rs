@@ -33,9 +33,10 @@ pub struct Remote {
 #[derive(Debug)]
 struct Server {
     base: String,
-    /// For a bare `IP:port`, which cfssl 1.6.5 refuses as a URL: Go's parse error. We try
-    /// `http://IP:port` instead (cfssl#1178); when nothing answers there, the failure is
-    /// reported as cfssl reports the address, which is then the truth.
+    /// For a bare `IP:port`, which cfssl 1.6.5 refuses as a URL: Go's parse error. With
+    /// [`url::bare_ip_enabled`] we try `http://IP:port` instead (cfssl#1178); when nothing
+    /// answers there, the failure is reported as cfssl reports the address, which is
+    /// then the truth.
     refused_by_cfssl: Option<String>,
 }
 
@@ -54,8 +55,13 @@ fn connect_failed() -> Error {
 impl Remote {
     /// cfssl's `NewServerTLS`: `addr` is one address or a comma-separated list tried in
     /// order. An address that is not a URL to Go fails as cfssl fails (5300; a single
-    /// address also logs `bad url`), except a bare `IP:port` (see [`Server`]).
+    /// address also logs `bad url`), except, when enabled, a bare `IP:port` (see
+    /// [`Server`]).
     pub fn new(addr: &str, tls: ureq::tls::TlsConfig) -> Result<Remote> {
+        Remote::build(addr, tls, url::bare_ip_enabled())
+    }
+
+    fn build(addr: &str, tls: ureq::tls::TlsConfig, bare_ip: bool) -> Result<Remote> {
         let addrs: Vec<&str> = addr.split(',').collect();
         let single = addrs.len() == 1;
         let servers = addrs
@@ -65,7 +71,7 @@ impl Remote {
                     base,
                     refused_by_cfssl: None,
                 }),
-                Err(e) => match url::bare_ip(a) {
+                Err(e) => match url::bare_ip(a).filter(|_| bare_ip) {
                     Some(base) => Ok(Server {
                         base,
                         refused_by_cfssl: Some(e),
@@ -524,14 +530,18 @@ mod tests {
     #[test]
     fn bad_addresses_fail_like_cfssl() {
         let tls = ureq::tls::TlsConfig::builder().build();
-        let e = Remote::new("1.2.3.4:5/x", tls.clone()).unwrap_err();
+        let e = Remote::build("10.0.0.1:5", tls.clone(), false).unwrap_err();
         assert_eq!(
             e.to_string(),
             r#"{"code":5300,"message":"failed to connect to remote"}"#
         );
-        let e = Remote::new("http://a:1,b c:2", tls.clone()).unwrap_err();
+        let e = Remote::build("1.2.3.4:5/x", tls.clone(), true).unwrap_err();
         assert_eq!(e, connect_failed());
-        let r = Remote::new("http://a:1, localhost:2,10.0.0.1:3", tls).unwrap();
+        let e = Remote::build("http://a:1,b c:2", tls.clone(), true).unwrap_err();
+        assert_eq!(e, connect_failed());
+        let e = Remote::build("http://a:1,10.0.0.1:3", tls.clone(), false).unwrap_err();
+        assert_eq!(e, connect_failed());
+        let r = Remote::build("http://a:1, localhost:2,10.0.0.1:3", tls, true).unwrap();
         assert_eq!(
             r.hosts(),
             ["http://a:1", "http://localhost:2", "http://10.0.0.1:3"]
@@ -549,7 +559,7 @@ mod tests {
         };
         let tls = ureq::tls::TlsConfig::builder().build();
         let info = InfoRequest::default();
-        let bare = Remote::new(&format!("127.0.0.1:{port}"), tls.clone()).unwrap();
+        let bare = Remote::build(&format!("127.0.0.1:{port}"), tls.clone(), true).unwrap();
         assert_eq!(bare.info(&info).unwrap_err(), connect_failed());
         let url = Remote::new(&format!("http://127.0.0.1:{port}"), tls).unwrap();
         let e = url.info(&info).unwrap_err().to_string();

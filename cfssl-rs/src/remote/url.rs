@@ -43,6 +43,14 @@ pub fn normalize(addr: &str) -> Result<String, String> {
     Ok(u.to_string())
 }
 
+/// Whether a bare `IP:port` remote is read as `http://IP:port` (cfssl#1178). Opt-in
+/// through `CFSSL_REMOTE_BARE_IP=1`, read once: the golden corpus pins cfssl 1.6.5's
+/// refusal, and an environment variable keeps cfssl's flag set and usage text exact.
+pub fn bare_ip_enabled() -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var_os("CFSSL_REMOTE_BARE_IP").is_some_and(|v| v == "1"))
+}
+
 /// The base URL for a bare `IP:port` (`10.0.0.1:8888`, `[::1]:8888`), which Go's parser
 /// refuses (cfssl#1178): `http://IP:port`. `None` for anything else.
 pub fn bare_ip(addr: &str) -> Option<String> {

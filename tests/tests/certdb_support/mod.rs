@@ -59,16 +59,16 @@ pub fn write_db_config(dir: &Path, name: &str, driver: &str, data_source: &str) 
 
 /// `sign -db-config`: the certificate PEM it printed.
 pub fn sign(dir: &Path, db_json: &str) -> String {
-    sign_with(dir, &["-db-config", db_json])
+    sign_by(dir, &cfssl_bin(), &["-db-config", db_json])
 }
 
 /// `cfssl sign` without a database: a certificate no database knows yet.
 pub fn sign_unrecorded(dir: &Path) -> String {
-    sign_with(dir, &[])
+    sign_by(dir, &cfssl_bin(), &[])
 }
 
-/// `cfssl sign` of the fixture CSR by the fixture CA with `extra` flags: the PEM.
-fn sign_with(dir: &Path, extra: &[&str]) -> String {
+/// `bin sign` of the fixture CSR by the fixture CA with `extra` flags: the PEM.
+pub fn sign_by(dir: &Path, bin: &Path, extra: &[&str]) -> String {
     let mut args = vec![
         "sign",
         "-ca",
@@ -80,8 +80,13 @@ fn sign_with(dir: &Path, extra: &[&str]) -> String {
     ];
     args.extend_from_slice(extra);
     args.push("req.csr");
-    let out = cfssl(dir, &args);
-    assert!(out.success(), "sign {extra:?} failed: {}", out.both());
+    let out = run_in(dir, bin, &args);
+    assert!(
+        out.success(),
+        "{} sign {extra:?}: {}",
+        bin.display(),
+        out.both()
+    );
     let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
     v["cert"].as_str().unwrap().to_string()
 }
@@ -675,27 +680,7 @@ pub fn dialect_flow(dir: &Path, db_json: &str, query: &dyn Fn(&str) -> String) {
 /// `sign` agree column by column (apart from serial, PEM and clock values), each revokes
 /// what the other issued, and each one's CRL lists both.
 pub fn interop_flow(dir: &Path, cfssl_ref: &Path, db_json: &str, query: &dyn Fn(&str) -> String) {
-    let sign_with = |bin: &Path| {
-        let out = run_in(
-            dir,
-            bin,
-            &[
-                "sign",
-                "-ca",
-                "root-ca.pem",
-                "-ca-key",
-                "root-ca-key.pem",
-                "-config",
-                "cfg.json",
-                "-db-config",
-                db_json,
-                "req.csr",
-            ],
-        );
-        assert!(out.success(), "{} sign: {}", bin.display(), out.both());
-        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
-        serial_and_aki(dir, v["cert"].as_str().unwrap())
-    };
+    let sign_with = |bin: &Path| serial_and_aki(dir, &sign_by(dir, bin, &["-db-config", db_json]));
     let (theirs, aki) = sign_with(cfssl_ref);
     let (ours, _) = sign_with(&cfssl_bin());
     let cols = "authority_key_identifier, ca_label, status, reason, revoked_at, metadata, sans, common_name";
@@ -869,4 +854,24 @@ pub fn migrated_sqlite(dir: &Path, name: &str) -> (String, PathBuf) {
     let out = run_in(dir, &migrate_bin(), &["-db-config", cfg.to_str().unwrap()]);
     assert!(out.success(), "migrate: {}", out.both());
     (cfg.to_str().unwrap().to_string(), db)
+}
+
+/// `bin revoke -db-config cfg -serial -aki -reason`, which must succeed.
+pub fn revoke_with(dir: &Path, bin: &Path, cfg: &str, serial: &str, aki: &str, reason: &str) {
+    let out = run_in(
+        dir,
+        bin,
+        &[
+            "revoke",
+            "-db-config",
+            cfg,
+            "-serial",
+            serial,
+            "-aki",
+            aki,
+            "-reason",
+            reason,
+        ],
+    );
+    assert!(out.success(), "{} revoke: {}", bin.display(), out.both());
 }
