@@ -55,6 +55,10 @@ pub fn parse_cert_der(der: &[u8]) -> Result<CaCert> {
                 out.is_ca = bc.ca;
                 out.max_path_len = bc.path_len_constraint;
             }
+            // Go's x509 cannot parse such a certificate, so cfssl refuses it.
+            ParsedExtension::SubjectAlternativeName(san) => {
+                crate::hosts::go_readable(&san.general_names).map_err(|_| failed())?
+            }
             _ => {}
         }
     }

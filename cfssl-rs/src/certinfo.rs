@@ -436,6 +436,8 @@ pub fn certificate_request(pem_data: &[u8]) -> Result<String> {
         return Err(Error::coded(9002, "CSR Decode failed"));
     };
     let v = csr_value(&block.der).map_err(Error::plain)?;
+    // Go's SAN rules come after the structure is read.
+    crate::csr::view(&block.der).map_err(|e| Error::plain(e.message()))?;
     Ok(to_indented_json(&v))
 }
 
@@ -685,122 +687,30 @@ fn subject_alt_names(ext_value: &[u8]) -> std::result::Result<Sans, &'static str
     Ok(s)
 }
 
-/// Go's `url.URL` fields for a SAN URI, split the way `url.Parse` splits it.
+/// Go's `url.URL` fields for a SAN URI, as `url.Parse` fills them. A URI Go cannot
+/// parse never gets here: `csr::view` refuses the request first.
 fn uri_value(raw: &str) -> Value {
-    let (rest, fragment) = match raw.split_once('#') {
-        Some((r, f)) => (r, f),
-        None => (raw, ""),
+    let Ok(u) = crate::gourl::parse(raw) else {
+        return Value::Null;
     };
-    let mut scheme = String::new();
-    let mut rest = rest;
-    if let Some(colon) = rest.find(':') {
-        let cand = &rest[..colon];
-        let valid = cand.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && cand
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-        if valid {
-            scheme = cand.to_ascii_lowercase();
-            rest = &rest[colon + 1..];
-        }
-    }
-    let mut force_query = false;
-    let mut raw_query = "";
-    if rest.ends_with('?') && rest.matches('?').count() == 1 {
-        force_query = true;
-        rest = &rest[..rest.len() - 1];
-    } else if let Some((r, q)) = rest.split_once('?') {
-        rest = r;
-        raw_query = q;
-    }
-    let mut opaque = "";
-    let mut user = Value::Null;
-    let mut host = "";
-    let mut path = "";
-    let mut omit_host = false;
-    if !rest.starts_with('/') && !scheme.is_empty() {
-        opaque = rest;
-    } else if let Some(authority_and_path) = rest.strip_prefix("//") {
-        let (authority, p) = match authority_and_path.find('/') {
-            Some(i) => authority_and_path.split_at(i),
-            None => (authority_and_path, ""),
-        };
-        host = match authority.rsplit_once('@') {
-            Some((_, h)) => {
-                // `*url.Userinfo` has only unexported fields.
-                user = Value::Object(Vec::new());
-                h
-            }
-            None => authority,
-        };
-        path = p;
-    } else {
-        omit_host = !scheme.is_empty() && rest.starts_with('/');
-        path = rest;
-    }
-    let (path, raw_path) = decoded(path, false);
-    let (fragment, raw_fragment) = decoded(fragment, true);
-    let s = |v: &str| Value::String(v.to_string());
+    let user = match u.user {
+        // `*url.Userinfo` has only unexported fields.
+        Some(_) => Value::Object(Vec::new()),
+        None => Value::Null,
+    };
     Value::Object(vec![
-        ("Scheme".into(), Value::String(scheme)),
-        ("Opaque".into(), s(opaque)),
+        ("Scheme".into(), Value::String(u.scheme)),
+        ("Opaque".into(), Value::String(u.opaque)),
         ("User".into(), user),
-        ("Host".into(), s(host)),
-        ("Path".into(), Value::String(path)),
-        ("Fragment".into(), Value::String(fragment)),
-        ("RawQuery".into(), s(raw_query)),
-        ("RawPath".into(), Value::String(raw_path)),
-        ("RawFragment".into(), Value::String(raw_fragment)),
-        ("ForceQuery".into(), Value::Bool(force_query)),
-        ("OmitHost".into(), Value::Bool(omit_host)),
+        ("Host".into(), Value::String(u.host)),
+        ("Path".into(), Value::String(u.path)),
+        ("Fragment".into(), Value::String(u.fragment)),
+        ("RawQuery".into(), Value::String(u.raw_query)),
+        ("RawPath".into(), Value::String(u.raw_path)),
+        ("RawFragment".into(), Value::String(u.raw_fragment)),
+        ("ForceQuery".into(), Value::Bool(u.force_query)),
+        ("OmitHost".into(), Value::Bool(u.omit_host)),
     ])
-}
-
-/// A URL path or fragment and its raw form as `url.URL` keeps them: the raw text is
-/// kept only when re-escaping the decoded text would not give it back.
-fn decoded(raw: &str, fragment: bool) -> (String, String) {
-    let Some(text) = percent_decode(raw) else {
-        return (raw.to_string(), String::new());
-    };
-    let keep_raw = if go_escape(&text, fragment) == raw {
-        String::new()
-    } else {
-        raw.to_string()
-    };
-    (text, keep_raw)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// `url.escape` in path or fragment mode.
-fn go_escape(s: &str, fragment: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &c in s.as_bytes() {
-        let keep = c.is_ascii_alphanumeric()
-            || b"-_.~$&+,/:;=@".contains(&c)
-            || (fragment && b"?!()*".contains(&c));
-        if keep {
-            out.push(char::from(c));
-        } else {
-            out.push_str(&format!("%{c:02X}"));
-        }
-    }
-    out
 }
 
 /// Go's `json.MarshalIndent(v, "", "  ")` followed by the newline cfssl prints.

@@ -629,6 +629,20 @@ pub fn ca_basic_constraints(path_len: Option<u64>) -> Vec<u8> {
     }
 }
 
+/// The first `hosts` entry Go's x509 cannot write as an IA5String (non-ASCII, also after
+/// a URI's percent-encoding), unless the request's own subjectAltName replaces them.
+pub fn unencodable_host(req: &Request) -> Option<String> {
+    let san_oid = asn1::oid(OID_SAN).unwrap_or_default();
+    let custom_san = req
+        .extensions
+        .iter()
+        .any(|e| asn1::oid_from_arcs(&e.id).as_ref() == Some(&san_oid));
+    match custom_san {
+        true => None,
+        false => hosts::general_names(&hosts::sans_in_go_order(&req.hosts)).err(),
+    }
+}
+
 /// The extensions cfssl requests in the CSR (spec §5), in order.
 pub fn requested_extensions(req: &Request, sans: &[hosts::San]) -> Result<Vec<RawExtension>> {
     let mut out = Vec::new();
@@ -683,14 +697,13 @@ pub fn delegation_usage() -> RawExtension {
     }
 }
 
-/// The CSR for a request, signed by `key` (DER), and the view of it the signer uses,
-/// read back from that DER exactly as `cfssl sign` would read it.
-pub fn build(req: &Request, key: &PrivateKey) -> Result<(Vec<u8>, ParsedCsr)> {
+/// The CSR for a request, signed by `key` (DER). cfssl does not read it back here, so
+/// a CSR that Go's x509 cannot parse (a URI SAN with a percent-encoded non-ASCII host)
+/// is still written; [`view`] is where it fails, as cfssl's signer fails.
+pub fn build(req: &Request, key: &PrivateKey) -> Result<Vec<u8>> {
     let sans = hosts::sans_in_go_order(&req.hosts);
     let extensions = requested_extensions(req, &sans)?;
-    let der = encode(&req.subject()?.to_der(), key, &extensions)?;
-    let view = view(&der)?;
-    Ok((der, view))
+    encode(&req.subject()?.to_der(), key, &extensions)
 }
 
 /// What cfssl says about a certificate issued without SANs.
@@ -701,8 +714,8 @@ of Publicly-Trusted Certificates, v.1.1.6, from the CA/Browser Forum (https://ca
 specifically, section 10.2.3 (\"Information Requirements\").";
 
 /// cfssl's key and CSR generator, with its log lines: a new key for the request's
-/// `key` section and the CSR it signs (DER), plus the signer's view of that CSR.
-pub fn generate(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
+/// `key` section and the CSR it signs (DER).
+pub fn generate(req: &Request) -> Result<(PrivateKey, Vec<u8>)> {
     generate_validated(req, |_| Ok(()))
 }
 
@@ -710,7 +723,7 @@ pub fn generate(req: &Request) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
 pub fn generate_validated(
     req: &Request,
     validate: impl FnOnce(&Request) -> Result<()>,
-) -> Result<(PrivateKey, Vec<u8>, ParsedCsr)> {
+) -> Result<(PrivateKey, Vec<u8>)> {
     crate::log::info("generate received request");
     if let Err(e) = validate(req) {
         crate::log::warning(&format!("invalid request: {e}"));
@@ -727,9 +740,9 @@ pub fn generate_validated(
     ));
     let key = crate::keys::validate_request(&req.key.algo, req.key.size)
         .and_then(crate::keys::generate)?;
-    let (der, view) = build(req, &key)?;
+    let der = build(req, &key)?;
     crate::log::info("encoded CSR");
-    Ok((key, der, view))
+    Ok((key, der))
 }
 
 /// A signed PKCS#10 request (DER) for `subject` and `key` asking for `extensions`.
@@ -800,6 +813,8 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
     use x509_parser::prelude::*;
     let (_, csr) = X509CertificationRequest::from_der(der)
         .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
+    // Go parses the whole request (SAN rules included) before checking its signature.
+    let parsed = view(der)?;
     let info = &csr.certification_request_info;
     verify_signature(
         9300,
@@ -808,11 +823,12 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
         info.raw,
         &csr.signature_value.data,
     )?;
-    view(der)
+    Ok(parsed)
 }
 
-/// What the signer takes from a CSR: subject, key, requested extensions, SANs, CA flag.
-fn view(der: &[u8]) -> Result<ParsedCsr> {
+/// What the signer takes from a CSR: subject, key, requested extensions, SANs, CA flag;
+/// the signature is not checked. Fails (9003) where Go's `ParseCertificateRequest` does.
+pub fn view(der: &[u8]) -> Result<ParsedCsr> {
     use x509_parser::prelude::*;
     let (rest, csr) = X509CertificationRequest::from_der(der)
         .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
@@ -838,6 +854,7 @@ fn view(der: &[u8]) -> Result<ParsedCsr> {
             let oid_der = asn1::oid(&ext.oid.to_id_string()).unwrap_or_default();
             match ext.parsed_extension() {
                 ParsedExtension::SubjectAlternativeName(san) => {
+                    hosts::go_readable(&san.general_names).map_err(|e| Error::coded(9003, e))?;
                     out.sans
                         .extend(san.general_names.iter().filter_map(|gn| match gn {
                             GeneralName::DNSName(d) => Some(hosts::San::Dns(d.to_string())),

@@ -26,8 +26,8 @@ pub fn classify(host: &str) -> San {
     if let Some(addr) = parse_mailbox(host) {
         return San::Email(addr);
     }
-    if let Some(uri) = parse_request_uri(host) {
-        return San::Uri(uri);
+    if let Ok(uri) = crate::gourl::parse_request_uri(host) {
+        return San::Uri(uri.to_string());
     }
     San::Dns(host.to_string())
 }
@@ -128,117 +128,46 @@ fn addr_spec(a: &str) -> Option<String> {
     Some(format!("{local}@{domain}"))
 }
 
-/// Go's `url.ParseRequestURI` followed by `URL.String()`, for the shapes hosts take:
-/// an absolute URI (`scheme:...`) or an absolute path. Returns the re-serialized URL.
-fn parse_request_uri(s: &str) -> Option<String> {
-    if s.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return None;
-    }
-    let (scheme, rest) = match scheme_of(s)? {
-        Some((scheme, rest)) => (Some(scheme.to_ascii_lowercase()), rest),
-        None if s.starts_with('/') => (None, s),
-        None => return None,
-    };
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, Some(q)),
-        None => (rest, None),
-    };
-    let mut out = String::new();
-    if let Some(sc) = &scheme {
-        out.push_str(sc);
-        out.push(':');
-        if !rest.starts_with('/') {
-            out.push_str(rest);
-            if let Some(q) = query {
-                out.push('?');
-                out.push_str(q);
+/// Go's x509 refuses to parse a CSR or certificate whose subjectAltName breaks these
+/// rules (`parseSANExtension`); the error is Go's text.
+pub fn go_readable(names: &[x509_parser::extensions::GeneralName]) -> Result<(), String> {
+    use x509_parser::extensions::GeneralName;
+    for name in names {
+        match name {
+            GeneralName::DNSName(d) if !d.is_ascii() => {
+                return Err("x509: SAN dNSName is malformed".into())
             }
-            return Some(out);
+            GeneralName::RFC822Name(e) if !e.is_ascii() => {
+                return Err("x509: SAN rfc822Name is malformed".into())
+            }
+            GeneralName::IPAddress(ip) if ip.len() != 4 && ip.len() != 16 => {
+                return Err(format!(
+                    "x509: cannot parse IP address of length {}",
+                    ip.len()
+                ))
+            }
+            GeneralName::URI(u) if !u.is_ascii() => {
+                return Err("x509: SAN uniformResourceIdentifier is malformed".into())
+            }
+            GeneralName::URI(u) => {
+                let quoted = crate::gojson::go_quote(u);
+                let url = crate::gourl::parse(u)
+                    .map_err(|e| format!("x509: cannot parse URI {quoted}: {e}"))?;
+                if !url.host.is_empty() && !valid_domain(&url.host) {
+                    return Err(format!("x509: cannot parse URI {quoted}: invalid domain"));
+                }
+            }
+            _ => {}
         }
     }
-    let path = match rest.strip_prefix("//").filter(|_| scheme.is_some()) {
-        Some(auth_and_path) => {
-            let (auth, path) = match auth_and_path.find('/') {
-                Some(i) => (&auth_and_path[..i], &auth_and_path[i..]),
-                None => (auth_and_path, ""),
-            };
-            if !valid_authority(auth) {
-                return None;
-            }
-            out.push_str("//");
-            out.push_str(auth);
-            path
-        }
-        None => rest,
-    };
-    out.push_str(&escape_path(path)?);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    Some(out)
+    Ok(())
 }
 
-/// `Some(Some((scheme, rest)))` for `scheme:rest`, `Some(None)` for no scheme, `None`
-/// when Go rejects it outright (a leading `:`).
-fn scheme_of(s: &str) -> Option<Option<(&str, &str)>> {
-    for (i, c) in s.char_indices() {
-        match c {
-            'a'..='z' | 'A'..='Z' => {}
-            '0'..='9' | '+' | '-' | '.' if i > 0 => {}
-            ':' if i == 0 => return None,
-            ':' => return Some(Some((&s[..i], &s[i + 1..]))),
-            _ => return Some(None),
-        }
-    }
-    Some(None)
-}
-
-fn valid_authority(auth: &str) -> bool {
-    let host_port = auth.rsplit_once('@').map_or(auth, |(_, h)| h);
-    let (host, port) = if let Some(rest) = host_port.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((_, after)) => ("", after.strip_prefix(':').unwrap_or(after)),
-            None => return false,
-        }
-    } else {
-        match host_port.rsplit_once(':') {
-            Some((h, p)) => (h, p),
-            None => (host_port, ""),
-        }
-    };
-    port.bytes().all(|b| b.is_ascii_digit())
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=%".contains(c) || !c.is_ascii())
-}
-
-/// Go's `URL.EscapedPath` for a path parsed from text: valid escapes stay, anything
-/// outside the path alphabet (space, quotes, non-ASCII) is percent-encoded. A broken
-/// escape makes the whole string not a URL.
-fn escape_path(p: &str) -> Option<String> {
-    let bytes = p.as_bytes();
-    let mut out = String::with_capacity(p.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                return None;
-            }
-            out.push_str(std::str::from_utf8(&bytes[i..i + 3]).ok()?);
-            i += 3;
-            continue;
-        }
-        if b.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@!'()*".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-        i += 1;
-    }
-    Some(out)
+/// Go's `domainToReverseLabels` succeeding: no empty label (so no trailing dot), every
+/// byte printable ASCII.
+fn valid_domain(host: &str) -> bool {
+    host.split('.')
+        .all(|label| !label.is_empty() && label.bytes().all(|b| (33..=126).contains(&b)))
 }
 
 #[cfg(test)]
@@ -298,6 +227,37 @@ mod tests {
         assert!(matches!(order[2], San::Email(_)));
         assert!(matches!(order[3], San::Ip(_)));
         assert!(matches!(order[4], San::Uri(_)));
+    }
+
+    #[test]
+    fn go_x509_reads_back_only_what_it_can_parse() {
+        use x509_parser::extensions::GeneralName;
+        let check = |n: GeneralName| go_readable(&[n]);
+        assert_eq!(
+            check(GeneralName::URI("https://h.example/p%C3%A4th")),
+            Ok(())
+        );
+        assert_eq!(check(GeneralName::URI("urn:uuid:1")), Ok(()));
+        assert_eq!(
+            check(GeneralName::URI("spiffe://t%C3%ABst/")),
+            Err(r#"x509: cannot parse URI "spiffe://t%C3%ABst/": invalid domain"#.into())
+        );
+        assert_eq!(
+            check(GeneralName::URI("https://h.example./")),
+            Err(r#"x509: cannot parse URI "https://h.example./": invalid domain"#.into())
+        );
+        assert_eq!(
+            check(GeneralName::URI("https://h/%zz")),
+            Err(r#"x509: cannot parse URI "https://h/%zz": parse "https://h/%zz": invalid URL escape "%zz""#.into())
+        );
+        assert_eq!(
+            check(GeneralName::DNSName("ü.example")),
+            Err("x509: SAN dNSName is malformed".into())
+        );
+        assert_eq!(
+            check(GeneralName::IPAddress(&[1, 2, 3])),
+            Err("x509: cannot parse IP address of length 3".into())
+        );
     }
 
     #[test]

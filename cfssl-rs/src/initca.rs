@@ -42,7 +42,9 @@ pub fn new(req: &Request) -> Result<(PrivateKey, Vec<u8>, Vec<u8>)> {
         true => Ok(()),
         false => Err(Error::coded(5300, "missing subject information")),
     };
-    let (key, csr_der, _) = log_failure(csr::generate_validated(req, has_subject))?;
+    let (key, csr_der) = log_failure(csr::generate_validated(req, has_subject))?;
+    // cfssl signs the CSR it just built, so what Go cannot read back fails here.
+    csr::view(&csr_der)?;
     let cert = issue_ca(req, &profile, &key)?;
     Ok((key, csr_der, cert))
 }

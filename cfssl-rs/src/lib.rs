@@ -22,6 +22,7 @@ pub mod crl;
 pub mod csr;
 pub mod duration;
 pub mod gobase64;
+pub mod gourl;
 pub mod hosts;
 pub mod initca;
 pub mod input;

@@ -84,7 +84,7 @@ pub fn server_config(
             )
             .build()
             .map_err(|e| Error::plain(format!("failed to load mutual TLS CA file: {e}")))?;
-            builder.with_client_cert_verifier(verifier)
+            builder.with_client_cert_verifier(Arc::new(GoAlerts(verifier)))
         }
     };
     let cert_data = read(cert)?;
@@ -101,6 +101,79 @@ pub fn server_config(
         .map_err(|_| Error::plain("tls: private key does not match public key"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// webpki's client certificate verification, refusing with the TLS alerts Go's server
+/// sends (a client sees them as `remote error: tls: ...`): a chain broken anywhere is
+/// `unknown certificate authority` (webpki: `decrypt_error` for a bad signature, as from
+/// an issuer with the CA's name and another key), a missing client-auth usage is
+/// `bad certificate` (webpki: `unsupported certificate`).
+#[derive(Debug)]
+struct GoAlerts(Arc<dyn rustls::server::danger::ClientCertVerifier>);
+
+impl rustls::server::danger::ClientCertVerifier for GoAlerts {
+    fn offer_client_auth(&self) -> bool {
+        self.0.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.0.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.0.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        self.0
+            .verify_client_cert(end_entity, intermediates, now)
+            .map_err(go_alert)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// The certificate error whose alert is the one Go sends for `e` (see [`GoAlerts`]).
+fn go_alert(e: rustls::Error) -> rustls::Error {
+    use rustls::CertificateError as C;
+    match e {
+        #[allow(deprecated)]
+        rustls::Error::InvalidCertificate(
+            C::BadSignature
+            | C::UnsupportedSignatureAlgorithm
+            | C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
+        ) => rustls::Error::InvalidCertificate(C::UnknownIssuer),
+        rustls::Error::InvalidCertificate(C::InvalidPurpose | C::InvalidPurposeContext { .. }) => {
+            rustls::Error::InvalidCertificate(C::BadEncoding)
+        }
+        other => other,
+    }
 }
 
 /// The subject CN of a DER certificate (empty when it has none), as Go's
@@ -259,6 +332,20 @@ mod tests {
             "malformed CN regex: error parsing regexp: missing closing ): `((`"
         );
         assert!(cn_regex("^admin-").unwrap().is_match("admin-1"));
+    }
+
+    #[test]
+    fn client_certificate_refusals_get_go_alerts() {
+        use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+        let alert = |c: C| match go_alert(E::InvalidCertificate(c)) {
+            E::InvalidCertificate(c) => A::from(c),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(alert(C::BadSignature), A::UnknownCA);
+        assert_eq!(alert(C::UnknownIssuer), A::UnknownCA);
+        assert_eq!(alert(C::InvalidPurpose), A::BadCertificate);
+        assert_eq!(alert(C::Expired), A::CertificateExpired);
+        assert!(matches!(go_alert(E::DecryptError), E::DecryptError));
     }
 
     #[test]

@@ -86,12 +86,17 @@ struct Server {
 impl Server {
     /// `bin -roots roots.conf -l main` in `dir`, on a free port.
     fn start(bin: &Path, dir: &Path, name: &str) -> Server {
+        Server::start_with(bin, dir, name, &[])
+    }
+
+    fn start_with(bin: &Path, dir: &Path, name: &str, extra: &[&str]) -> Server {
         let port = free_ports(1)[0];
         let log = dir.join(format!("{name}.log"));
         let mut cmd = clean_command(bin);
         cmd.current_dir(dir)
             .args(["-a", &format!("127.0.0.1:{port}"), "-roots", "roots.conf"])
             .args(["-l", "main"])
+            .args(extra)
             .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).unwrap())
             .stderr(std::fs::File::create(&log).unwrap());
         let mut guard = ProcGuard::new(name, cmd.spawn().unwrap());
@@ -587,4 +592,97 @@ fn a_label_with_dbconfig_records_what_it_issues() {
             "{cert} not in the database"
         );
     }
+}
+
+#[test]
+fn tls_serves_https_only() {
+    let dir = workdir(TWO_ROOTS);
+    let tls_inputs = common::workspace_root().join("tests/golden/cases/serve-tls");
+    for f in ["tls.pem", "tls-key.pem"] {
+        std::fs::copy(tls_inputs.join(f), dir.path().join(f)).unwrap();
+    }
+    let srv = Server::start_with(
+        &multirootca_bin(),
+        dir.path(),
+        "multirootca",
+        &["-tls-cert", "tls.pem", "-tls-key", "tls-key.pem"],
+    );
+    assert!(read(&srv.log).contains("Now listening on https:// 127.0.0.1:"));
+    // The TLS certificate is issued by the same root as label `main`.
+    let client = common::tls::client_config(&inputs().join("root-ca.pem"), None);
+    let body = r#"{"label":"alt"}"#;
+    let request = format!(
+        "POST /api/v1/cfssl/info HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let raw = common::tls::tls_request(client, srv.port, request.as_bytes()).unwrap();
+    let info = Response::parse(&raw);
+    assert_eq!(
+        info.certificate(),
+        read(&inputs().join("alt-root.pem")).trim_end()
+    );
+    let plain = srv.request("POST", "/api/v1/cfssl/info", b"{}");
+    assert_eq!(plain.status, 400, "{plain:?}");
+    assert!(plain
+        .body
+        .contains("Client sent an HTTP request to an HTTPS server."));
+    // Our client signs over it, trusting the root with -tls-remote-ca.
+    let mut cmd = clean_command(cfssl_bin());
+    cmd.current_dir(dir.path())
+        .args([
+            "info",
+            "-remote",
+            &format!("https://127.0.0.1:{}", srv.port),
+        ])
+        .args(["-tls-remote-ca", "root-ca.pem", "-label", "alt"]);
+    let out = run_bounded(cmd, None, Duration::from_secs(30));
+    assert!(out.success(), "{out}");
+    assert!(out.stdout.contains("\"certificate\""), "{out}");
+}
+
+#[test]
+fn a_stdout_nobody_reads_does_not_stop_the_server() {
+    let dir = workdir(TWO_ROOTS);
+    let port = free_ports(1)[0];
+    let log = dir.path().join("multirootca.log");
+    let mut cmd = clean_command(multirootca_bin());
+    cmd.current_dir(dir.path())
+        .args(["-a", &format!("127.0.0.1:{port}"), "-roots", "roots.conf"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap());
+    // The pipe is held open and never read: the request dumps fill it.
+    let mut guard = ProcGuard::new("multirootca", cmd.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(guard.is_running(), "exited: {}", read(&log));
+        assert!(Instant::now() < deadline, "not up: {}", read(&log));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let refused_with_a_dump = || {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            return;
+        };
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let padding = "x".repeat(2000);
+        let head = format!(
+            "GET /api/v1/cfssl/authsign HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: {padding}\r\nConnection: close\r\n\r\n"
+        );
+        let _ = s.write_all(head.as_bytes());
+        let _ = s.read_to_end(&mut Vec::new());
+    };
+    // 2 KB per dump: the 64 KiB pipe is full after about 32 of them.
+    for _ in 0..48 {
+        refused_with_a_dump();
+    }
+    let srv = Server {
+        _guard: guard,
+        port,
+        log,
+    };
+    let info = srv.request("POST", "/api/v1/cfssl/info", br#"{"label":"alt"}"#);
+    assert_eq!(
+        info.certificate(),
+        read(&inputs().join("alt-root.pem")).trim_end()
+    );
 }

@@ -180,6 +180,20 @@ fn db_ocsp_keeps_responses_current_without_ocsprefresh() {
         "-interval sets the validity"
     );
     let (status, v) = s.api(
+        "newcert",
+        &json!({"request": {"CN": "new.example.com", "hosts": ["new.example.com"],
+            "key": {"algo": "ecdsa", "size": 256}}})
+        .to_string(),
+    );
+    assert_eq!(status, 200, "{v}");
+    fs::write(
+        dir.join("new.pem"),
+        v["result"]["certificate"].as_str().unwrap(),
+    )
+    .unwrap();
+    let v = verdict(&ask_get(dir, &responder, "new.pem"), "new.pem");
+    assert_eq!(v.status, "good", "answered right after /newcert");
+    let (status, v) = s.api(
         "revoke",
         &json!({"serial": serial, "authority_key_id": aki, "reason": "keyCompromise"}).to_string(),
     );
@@ -192,7 +206,7 @@ fn db_ocsp_keeps_responses_current_without_ocsprefresh() {
     );
     assert_eq!(
         sqlite(&db, "SELECT count(*) FROM ocsp_responses"),
-        "1",
+        "2",
         "the revoked response replaced the good one"
     );
 

@@ -179,6 +179,9 @@ impl App {
             }
         };
         let db_ocsp = opts.db_ocsp && db.is_some() && ocsp.is_some();
+        if db_ocsp {
+            log::info("OCSP responses are stored in the certificate database (-db-ocsp)");
+        }
         let signer = signer.map(|s| match db_ocsp {
             true => Arc::new(s.with_ocsp(ocsp.clone())),
             false => Arc::new(s),

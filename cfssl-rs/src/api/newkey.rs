@@ -36,7 +36,7 @@ pub fn generate(req: &csr::Request) -> Result<(crate::keys::PrivateKey, Vec<u8>)
         log::warning("request received with CA section");
         return Err(ApiError::bad_request("ca section only permitted in initca"));
     }
-    let (key, der, _) = csr::generate(req).map_err(|e| {
+    let (key, der) = csr::generate(req).map_err(|e| {
         log::warning(&format!("failed to process CSR: {e}"));
         ApiError::from(e)
     })?;

@@ -103,8 +103,10 @@ fn reissue_with_key(req: &Request, key_arg: &str) -> Result<String> {
         backdate: Profile::initca().backdate,
         ..initca::ca_profile(req, "")?
     };
-    let (csr_der, _) = csr::build(req, &key)?;
+    let csr_der = csr::build(req, &key)?;
     log::info("encoded CSR");
+    // cfssl signs the CSR it just built, so what Go cannot read back fails here.
+    csr::view(&csr_der)?;
     let cert = initca::issue_ca(req, &profile, &key)?;
     Ok(string_map_line(&[
         ("cert", &pem("CERTIFICATE", &cert)),
@@ -128,7 +130,7 @@ fn sign_leaf(ctx: &Context, mut req: Request) -> Result<String> {
             return Err(Error::Reported);
         }
     }
-    let (key, csr_der, _) = csr::generate(&req)?;
+    let (key, csr_der) = csr::generate(&req)?;
     let csr_pem = pem("CERTIFICATE REQUEST", &csr_der);
     let request = signer::SignRequest {
         request: csr_pem.clone().into_bytes(),

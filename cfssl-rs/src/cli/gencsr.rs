@@ -56,7 +56,16 @@ fn run(ctx: &Context) -> Result<String> {
     if !f.get_str("hostname").is_empty() {
         req.hosts = f.get_str("hostname").split(',').map(String::from).collect();
     }
-    let (csr_der, _) = crate::csr::build(&req, &key)?;
+    // Where genkey and gencert panic on such a name, gencsr reports Go's error.
+    if let Some(name) = crate::csr::unencodable_host(&req) {
+        let e = format!(
+            "x509: {} cannot be encoded as an IA5String",
+            crate::gojson::go_quote(&name)
+        );
+        log::error(&format!("failed to generate a CSR: {e}"));
+        return Err(Error::coded(9300, e));
+    }
+    let csr_der = crate::csr::build(&req, &key)?;
     log::info("encoded CSR");
     // The key goes back out exactly as it came in, whatever its PEM form.
     Ok(string_map_line(&[

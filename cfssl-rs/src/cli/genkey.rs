@@ -32,7 +32,7 @@ fn run(ctx: &Context) -> Result<String> {
     if req.ca.is_some() {
         return Err(Error::plain("ca section only permitted in initca"));
     }
-    let (key, csr_der, _) = csr::generate(&req)?;
+    let (key, csr_der) = csr::generate(&req)?;
     Ok(string_map_line(&[
         ("csr", &pem("CERTIFICATE REQUEST", &csr_der)),
         ("key", &key.to_pem()?),

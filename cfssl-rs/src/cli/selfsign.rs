@@ -64,7 +64,8 @@ fn run(ctx: &Context) -> Result<String> {
         }
     };
     let req = Request::parse(&input::read_file_or_stdin(path)?)?;
-    let (key, csr_der, parsed) = csr::generate(&req)?;
+    let (key, csr_der) = csr::generate(&req)?;
+    let parsed = csr::view(&csr_der)?;
     let profile = match &ctx.config {
         Some(cfg) => cfg.signing.get(f.get_str("profile")).clone(),
         None => Profile::selfsign_default(),
