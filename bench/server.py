@@ -154,7 +154,7 @@ def wrk(url, script, work, seconds):
     return run(argv + [url], cwd=work)
 
 
-def load(server, path, script, work):
+def load(server, path, script, work, tolerate_failures=False):
     """wrk at CONNECTIONS connections for SECONDS, after a one-second warm-up (the
     servers' pools and caches fill): requests/s, p50 and p99 in seconds, and the
     server's CPU time per request (the figure the rest of the machine's load does not
@@ -166,7 +166,7 @@ def load(server, path, script, work):
     cpu = cpu_seconds(server.proc.pid) - cpu0
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    if bad or errors:
+    if errors or (bad and not tolerate_failures):
         raise BenchError("wrk against %s saw failures:\n%s" % (url, out))
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     count = re.search(r"(\d+) requests in", out)
@@ -174,7 +174,8 @@ def load(server, path, script, work):
     if not rps or not count or "50" not in dist or "99" not in dist:
         raise BenchError("cannot read wrk's figures against %s:\n%s" % (url, out))
     return {"rps": float(rps.group(1)), "p50": wrk_seconds(dist["50"]),
-            "p99": wrk_seconds(dist["99"]), "cpu": cpu / max(1, int(count.group(1)))}
+            "p99": wrk_seconds(dist["99"]), "cpu": cpu / max(1, int(count.group(1))),
+            "failed": int(bad.group(1)) if bad else 0}
 
 
 def post_script(work, body_file):
@@ -353,12 +354,14 @@ def server_rows(ctx):
         """Interleaved rounds of one row; `start(side)` gives a running Server and
         `stored(side)` (optional) checks afterwards what the database holds."""
         print("  running %-22s %s" % (name, desc), flush=True)
-        got = {s: {"rps": [], "p50": [], "p99": [], "cpu": [], "rss": []}
+        got = {s: {"rps": [], "p50": [], "p99": [], "cpu": [], "rss": [], "failed": []}
                for s in ("ours", "ref")}
         for _, side in sides_in_rounds(ref_present):
             server = start(side)
             try:
-                result = load(server, path, script, work)
+                # cfssl with SQLite answers some requests with 500 "database is
+                # locked" under this load (its 5 s busy timeout): counted and shown.
+                result = load(server, path, script, work, tolerate_failures=side == "ref")
                 result["rss"] = server.peak_rss_kib() / 1024
             finally:
                 server.stop()
@@ -367,6 +370,9 @@ def server_rows(ctx):
             for k, v in result.items():
                 got[side][k].append(v)
         ref = (lambda k: got["ref"][k]) if ref_present else (lambda k: None)
+        if ref_present and sum(got["ref"]["failed"]):
+            print("  %s: the reference failed %d requests (non-2xx) over %d rounds"
+                  % (name, sum(got["ref"]["failed"]), ROUNDS), flush=True)
         rows.append((name + "-rps", desc + ", requests/s", "rps", got["ours"]["rps"], ref("rps")))
         for q in latency:
             rows.append((name + "-" + q, desc + ", " + q + " latency", "ms",
