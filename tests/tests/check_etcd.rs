@@ -85,6 +85,11 @@ impl Ossl<'_> {
     /// `NAME.pem` / `NAME-key.pem` issued by `ca` (a `CA.pem` / `CA-key.pem` pair in
     /// the same directory); `key` is an openssl `-newkey` argument.
     fn issue(&self, name: &str, ca: &str, key: &str, ext: &str) {
+        self.issue_with(name, ca, key, ext, &[]);
+    }
+
+    /// [`Ossl::issue`] with more `openssl x509` options (`-sha1`).
+    fn issue_with(&self, name: &str, ca: &str, key: &str, ext: &str, x509_args: &[&str]) {
         let e = self.ext(name, ext);
         let mut args = vec!["req", "-new", "-newkey", key];
         if key == "ec" {
@@ -95,28 +100,30 @@ impl Ossl<'_> {
         let csr = format!("{name}.csr");
         args.extend(["-nodes", "-subj", &subj, "-keyout", &keyout, "-out", &csr]);
         openssl(self.dir, &args);
-        openssl(
-            self.dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                &format!("{ca}.pem"),
-                "-CAkey",
-                &format!("{ca}-key.pem"),
-                "-CAcreateserial",
-                "-days",
-                "30",
-                "-extfile",
-                e.to_str().unwrap(),
-                "-extensions",
-                "ext",
-                "-out",
-                &format!("{name}.pem"),
-            ],
-        );
+        let ca_pem = format!("{ca}.pem");
+        let ca_key = format!("{ca}-key.pem");
+        let out = format!("{name}.pem");
+        let mut args = vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            e.to_str().unwrap(),
+            "-extensions",
+            "ext",
+            "-out",
+            &out,
+        ];
+        args.extend(x509_args);
+        openssl(self.dir, &args);
     }
 }
 
@@ -759,6 +766,7 @@ fn chain_defects_match_etcd() {
     o.issue("c-nocertsign", "root-nocertsign", "ec", CLIENT_EXT);
     o.issue("c-notca", "root-notca", "ec", CLIENT_EXT);
     o.issue("c-rsa1024", "ca", "rsa:1024", CLIENT_EXT);
+    o.issue_with("c-sha1", "ca", "ec", CLIENT_EXT, &["-sha1"]);
     o.issue(
         "c-noeku",
         "ca",
@@ -812,6 +820,7 @@ fn chain_defects_match_etcd() {
         "c-nocertsign",
         "c-notca",
         "c-rsa1024",
+        "c-sha1",
         "c-noeku",
         "c-otherca",
     ];
@@ -827,6 +836,7 @@ fn chain_defects_match_etcd() {
             ("client:c-intrust@solo", "ok", ""),
             ("client:c-noeku@solo", "ok", ""),
             ("client:c-rsa1024@solo", "warn", "weak RSA 1024 key"),
+            ("client:c-sha1@solo", "fail", "insecure algorithm"),
             ("client:c-nochain@solo", "fail", "x509: certificate signed by unknown authority"),
             ("client:c-pathlen@solo", "fail", "x509: too many intermediates for path length constraint"),
             (
