@@ -639,3 +639,50 @@ fn tls_serves_https_only() {
     assert!(out.success(), "{out}");
     assert!(out.stdout.contains("\"certificate\""), "{out}");
 }
+
+#[test]
+fn a_stdout_nobody_reads_does_not_stop_the_server() {
+    let dir = workdir(TWO_ROOTS);
+    let port = free_ports(1)[0];
+    let log = dir.path().join("multirootca.log");
+    let mut cmd = clean_command(multirootca_bin());
+    cmd.current_dir(dir.path())
+        .args(["-a", &format!("127.0.0.1:{port}"), "-roots", "roots.conf"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap());
+    // The pipe is held open and never read: the request dumps fill it.
+    let mut guard = ProcGuard::new("multirootca", cmd.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(guard.is_running(), "exited: {}", read(&log));
+        assert!(Instant::now() < deadline, "not up: {}", read(&log));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let refused_with_a_dump = || {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            return;
+        };
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let padding = "x".repeat(2000);
+        let head = format!(
+            "GET /api/v1/cfssl/authsign HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: {padding}\r\nConnection: close\r\n\r\n"
+        );
+        let _ = s.write_all(head.as_bytes());
+        let _ = s.read_to_end(&mut Vec::new());
+    };
+    // 2 KB per dump: the 64 KiB pipe is full after about 32 of them.
+    for _ in 0..48 {
+        refused_with_a_dump();
+    }
+    let srv = Server {
+        _guard: guard,
+        port,
+        log,
+    };
+    let info = srv.request("POST", "/api/v1/cfssl/info", br#"{"label":"alt"}"#);
+    assert_eq!(
+        info.certificate(),
+        read(&inputs().join("alt-root.pem")).trim_end()
+    );
+}

@@ -118,7 +118,11 @@ fn fail(mr: &Multiroot, head: &hyper::http::request::Parts, body: &[u8], r: Refu
         r.status.as_u16(),
         r.message
     ));
-    let _ = crate::output::write_stdout(format!("{}\n", dump(head, body)).as_bytes());
+    // A stdout nobody drains must stall this request only, not an async worker.
+    let text = format!("{}\n", dump(head, body));
+    tokio::task::block_in_place(|| {
+        let _ = crate::output::write_stdout(text.as_bytes());
+    });
     reply(r.status, envelope::error_body(1, &r.message))
 }
 
