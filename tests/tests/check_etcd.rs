@@ -947,3 +947,40 @@ fn key_file_defects_stop_etcd_as_predicted() {
         compare(&report, &real, &[(&id, verdict, phrase)]);
     }
 }
+
+/// `client-cert-auth: true` with no `trusted-ca-file` on the client side: etcd still
+/// demands a certificate and checks it against the system roots, so the tls-setup
+/// client is refused. One member, the tls-setup root client connecting.
+#[test]
+fn client_cert_auth_without_trusted_ca_matches_etcd() {
+    let Some((etcd, etcdctl)) = etcd_tools() else {
+        return;
+    };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let pki = tls_setup_tree();
+    let ca = Some("ca.pem");
+    let specs = vec![spec(
+        "noca",
+        side("etcd1", None, true),
+        side("etcd1", ca, true),
+    )];
+    let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, "noca", &specs);
+    cluster.settle();
+    let clients = vec![client("root", ca)];
+    let (out, report) = cluster.check(&clients, &[]);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    let real = cluster.observe(&clients, &report);
+    compare(
+        &report,
+        &real,
+        &[
+            ("member:noca:health", "ok", ""),
+            ("nocert@noca", "fail", "tls: client didn't provide a certificate"),
+            (
+                "client:root@noca",
+                "fail",
+                "tls: failed to verify client certificate: x509: certificate signed by unknown authority",
+            ),
+        ],
+    );
+}
