@@ -85,6 +85,11 @@ impl Ossl<'_> {
     /// `NAME.pem` / `NAME-key.pem` issued by `ca` (a `CA.pem` / `CA-key.pem` pair in
     /// the same directory); `key` is an openssl `-newkey` argument.
     fn issue(&self, name: &str, ca: &str, key: &str, ext: &str) {
+        self.issue_with(name, ca, key, ext, &[]);
+    }
+
+    /// [`Ossl::issue`] with more `openssl x509` options (`-sha1`).
+    fn issue_with(&self, name: &str, ca: &str, key: &str, ext: &str, x509_args: &[&str]) {
         let e = self.ext(name, ext);
         let mut args = vec!["req", "-new", "-newkey", key];
         if key == "ec" {
@@ -95,28 +100,30 @@ impl Ossl<'_> {
         let csr = format!("{name}.csr");
         args.extend(["-nodes", "-subj", &subj, "-keyout", &keyout, "-out", &csr]);
         openssl(self.dir, &args);
-        openssl(
-            self.dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                &format!("{ca}.pem"),
-                "-CAkey",
-                &format!("{ca}-key.pem"),
-                "-CAcreateserial",
-                "-days",
-                "30",
-                "-extfile",
-                e.to_str().unwrap(),
-                "-extensions",
-                "ext",
-                "-out",
-                &format!("{name}.pem"),
-            ],
-        );
+        let ca_pem = format!("{ca}.pem");
+        let ca_key = format!("{ca}-key.pem");
+        let out = format!("{name}.pem");
+        let mut args = vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            e.to_str().unwrap(),
+            "-extensions",
+            "ext",
+            "-out",
+            &out,
+        ];
+        args.extend(x509_args);
+        openssl(self.dir, &args);
     }
 }
 
@@ -759,6 +766,7 @@ fn chain_defects_match_etcd() {
     o.issue("c-nocertsign", "root-nocertsign", "ec", CLIENT_EXT);
     o.issue("c-notca", "root-notca", "ec", CLIENT_EXT);
     o.issue("c-rsa1024", "ca", "rsa:1024", CLIENT_EXT);
+    o.issue_with("c-sha1", "ca", "ec", CLIENT_EXT, &["-sha1"]);
     o.issue(
         "c-noeku",
         "ca",
@@ -812,6 +820,7 @@ fn chain_defects_match_etcd() {
         "c-nocertsign",
         "c-notca",
         "c-rsa1024",
+        "c-sha1",
         "c-noeku",
         "c-otherca",
     ];
@@ -827,6 +836,7 @@ fn chain_defects_match_etcd() {
             ("client:c-intrust@solo", "ok", ""),
             ("client:c-noeku@solo", "ok", ""),
             ("client:c-rsa1024@solo", "warn", "weak RSA 1024 key"),
+            ("client:c-sha1@solo", "fail", "insecure algorithm"),
             ("client:c-nochain@solo", "fail", "x509: certificate signed by unknown authority"),
             ("client:c-pathlen@solo", "fail", "x509: too many intermediates for path length constraint"),
             (
@@ -936,4 +946,41 @@ fn key_file_defects_stop_etcd_as_predicted() {
         let id = format!("member:{name}:start");
         compare(&report, &real, &[(&id, verdict, phrase)]);
     }
+}
+
+/// `client-cert-auth: true` with no `trusted-ca-file` on the client side: etcd still
+/// demands a certificate and checks it against the system roots, so the tls-setup
+/// client is refused. One member, the tls-setup root client connecting.
+#[test]
+fn client_cert_auth_without_trusted_ca_matches_etcd() {
+    let Some((etcd, etcdctl)) = etcd_tools() else {
+        return;
+    };
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let pki = tls_setup_tree();
+    let ca = Some("ca.pem");
+    let specs = vec![spec(
+        "noca",
+        side("etcd1", None, true),
+        side("etcd1", ca, true),
+    )];
+    let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, "noca", &specs);
+    cluster.settle();
+    let clients = vec![client("root", ca)];
+    let (out, report) = cluster.check(&clients, &[]);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    let real = cluster.observe(&clients, &report);
+    compare(
+        &report,
+        &real,
+        &[
+            ("member:noca:health", "ok", ""),
+            ("nocert@noca", "fail", "tls: client didn't provide a certificate"),
+            (
+                "client:root@noca",
+                "fail",
+                "tls: failed to verify client certificate: x509: certificate signed by unknown authority",
+            ),
+        ],
+    );
 }
