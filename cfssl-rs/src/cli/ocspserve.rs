@@ -84,21 +84,10 @@ fn serve(addr: &str, prefix: &str, source: Arc<dyn Source>) -> Result<()> {
         });
         let app = axum::Router::new().fallback(handle).with_state(state);
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(crate::api::shutdown_signal())
             .await
             .map_err(|e| Error::plain(format!("serve: {e}")))
     })
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }
 
 async fn handle(

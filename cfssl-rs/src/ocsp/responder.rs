@@ -159,7 +159,8 @@ pub fn answer(
         Method::Post(body) => body.to_vec(),
         Method::Other => return Answer::new(405),
     };
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+    // Only the log lines of a failed lookup show the request, so it is encoded there.
+    let b64 = || base64::engine::general_purpose::STANDARD.encode(&body);
     let pending = Answer::new(200);
     let Ok(req) = parse_request(&body) else {
         return pending.ocsp(400, MALFORMED);
@@ -168,15 +169,17 @@ pub fn answer(
         Ok(Some(r)) => r,
         Ok(None) => {
             log::info(&format!(
-                "No response found for request: serial {:x}, request body {b64}",
-                req.serial
+                "No response found for request: serial {:x}, request body {}",
+                req.serial,
+                b64()
             ));
             return pending.ocsp(200, UNAUTHORIZED);
         }
         Err(e) => {
             log::info(&format!(
-                "Error retrieving response for request: serial {:x}, request body {b64}, error: {e}",
-                req.serial
+                "Error retrieving response for request: serial {:x}, request body {}, error: {e}",
+                req.serial,
+                b64()
             ));
             return pending.ocsp(500, INTERNAL_ERROR);
         }
