@@ -350,6 +350,7 @@ pub enum Work {
     /// read the request: handing work of ~100 us to the blocking pool and back cost
     /// about a third as much CPU again (futex wake-ups, thread switches, memory freed
     /// on another thread than the one that allocated it). Otherwise as `Blocking`.
+    /// Either way its few log lines are written together when it ends.
     Signing,
 }
 
@@ -581,14 +582,15 @@ async fn handle(
         Err(e) => return answer(Err(e)),
     };
     let run = move |app: &App| {
-        process(
-            app,
-            &Request {
-                body: &body,
-                query: &query,
-                now: Utc::now(),
-            },
-        )
+        let request = Request {
+            body: &body,
+            query: &query,
+            now: Utc::now(),
+        };
+        match work {
+            Work::Signing => log::held_back(|| process(app, &request)),
+            Work::Blocking => process(app, &request),
+        }
     };
     let result = match work {
         Work::Signing if app.quick_signing => std::panic::catch_unwind(
