@@ -355,12 +355,7 @@ fn listen_443() -> Option<TcpListener> {
 
 /// `openssl s_server` on port 443 of a spare loopback address, serving `cert` (and the
 /// certificates of `chain`), ready for connections.
-fn s_server(
-    pki: &Pki,
-    cert: &str,
-    key: &str,
-    chain: Option<&str>,
-) -> Option<(ProcGuard, String)> {
+fn s_server(pki: &Pki, cert: &str, key: &str, chain: Option<&str>) -> Option<(ProcGuard, String)> {
     loop {
         let probe = listen_443()?;
         let ip = match probe.local_addr().unwrap().ip() {
