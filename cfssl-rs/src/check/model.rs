@@ -138,33 +138,30 @@ fn ok(id: String) -> Connection {
     }
 }
 
-fn fail(id: String, faults: Vec<Fault>) -> Connection {
-    let mut files: Vec<String> = Vec::new();
-    for f in &faults {
-        for p in &f.files {
-            if !files.contains(p) {
-                files.push(p.clone());
-            }
+/// Each distinct non-empty text once, in order: the client and peer sides often share
+/// files, and so their faults.
+fn distinct<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for t in texts {
+        if !t.is_empty() && !out.contains(&t) {
+            out.push(t);
         }
     }
+    out
+}
+
+fn fail(id: String, faults: Vec<Fault>) -> Connection {
+    let files = distinct(
+        faults
+            .iter()
+            .flat_map(|f| f.files.iter().map(String::as_str)),
+    );
     Connection {
         id,
         verdict: Verdict::Fail,
-        reason: faults
-            .iter()
-            .map(|f| f.reason.as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
-        files,
-        fix: {
-            let mut fixes: Vec<&str> = Vec::new();
-            for f in &faults {
-                if !f.fix.is_empty() && !fixes.contains(&f.fix.as_str()) {
-                    fixes.push(&f.fix);
-                }
-            }
-            fixes.join("; ")
-        },
+        reason: distinct(faults.iter().map(|f| f.reason.as_str())).join("; "),
+        files: files.into_iter().map(str::to_string).collect(),
+        fix: distinct(faults.iter().map(|f| f.fix.as_str())).join("; "),
     }
 }
 
