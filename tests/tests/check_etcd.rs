@@ -20,7 +20,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Clusters share two cores; run them one after the other.
@@ -646,10 +646,14 @@ fn compare(
     );
 }
 
-fn tls_setup_tree() -> Pki {
+/// What every comparison starts from: etcd and etcdctl (or a loud skip), the turn
+/// to run a cluster, and a fresh tls-setup tree.
+fn prepare() -> Option<(PathBuf, PathBuf, MutexGuard<'static, ()>, Pki)> {
+    let (etcd, etcdctl) = etcd_tools()?;
+    let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let pki = run_tls_setup(Swap::MakeVars);
     assert_complete(&pki);
-    pki
+    Some((etcd, etcdctl, serial, pki))
 }
 
 /// The tree `make` leaves, run by 3 members with client and peer mutual TLS as the
@@ -657,11 +661,9 @@ fn tls_setup_tree() -> Pki {
 /// user is refused, and a near miss gets a hint.
 #[test]
 fn tls_setup_tree_works_and_cn_users_are_judged() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let specs: Vec<MemberSpec> = (1..=3)
         .map(|i| {
             let s = side(&format!("etcd{i}"), Some("ca.pem"), true);
@@ -761,11 +763,9 @@ fn tls_setup_tree_works_and_cn_users_are_judged() {
 /// address the member connects from, and a trusted CA with client-cert-auth off.
 #[test]
 fn usage_and_name_defects_match_etcd() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let root = pki.root.clone();
     gencert_profile(
         &pki,
@@ -826,11 +826,9 @@ fn usage_and_name_defects_match_etcd() {
 /// length of 0, without keyCertSign, and with CA:FALSE.
 #[test]
 fn chain_defects_match_etcd() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let certs = pki.certs.clone();
     let o = Ossl { dir: &certs };
     o.root("root-pathlen0", "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash");
@@ -932,11 +930,9 @@ fn chain_defects_match_etcd() {
 /// and etcd's own error text must match.
 #[test]
 fn key_file_defects_stop_etcd_as_predicted() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let certs = pki.certs.clone();
     // Swapped: the key where the certificate belongs.
     fs::copy(certs.join("etcd1-key.pem"), certs.join("swapped.pem")).unwrap();
@@ -1027,11 +1023,9 @@ fn key_file_defects_stop_etcd_as_predicted() {
 /// client is refused. One member, the tls-setup root client connecting.
 #[test]
 fn client_cert_auth_without_trusted_ca_matches_etcd() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let ca = Some("ca.pem");
     let specs = vec![spec(
         "noca",
@@ -1069,11 +1063,9 @@ const FUTURE: (&str, &str) = ("20990101000000Z", "21000101000000Z");
 /// and another is issued by an expired intermediate sent along in its file.
 #[test]
 fn expired_and_not_yet_valid_certificates_match_etcd() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let certs = pki.certs.clone();
     let o = Ossl { dir: &certs };
     o.issue_dated("m-expired", "ca", MEMBER_EXT, PAST.0, PAST.1);
@@ -1167,14 +1159,12 @@ fn nobody() -> Option<(u32, u32)> {
 /// Two 1-member clusters.
 #[test]
 fn run_as_readability_matches_etcd() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
-        return;
-    };
     let Some((uid, gid)) = nobody() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
+        return;
+    };
     // nobody must be able to reach the tree (tempdirs are 0700).
     let top = pki.root.parent().unwrap();
     fs::set_permissions(top, fs::Permissions::from_mode(0o711)).unwrap();
