@@ -212,7 +212,7 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
         let end = (from + len).min(s.len());
         format!(
             "invalid URL escape {}",
-            crate::gojson::go_quote(&String::from_utf8_lossy(&b[from..end]))
+            crate::gojson::go_quote_bytes(&b[from..end])
         )
     };
     let mut out = Vec::with_capacity(b.len());

@@ -327,10 +327,11 @@ fn run_case(case: &Case) -> Result<(), Failed> {
         if !extra.is_empty() {
             problems.push(format!("files left behind: {extra:?}"));
         }
-    } else if case.tool == Tool::Cfssl && !stdout.is_empty() {
-        if serde_json::from_slice::<serde_json::Value>(&stdout).is_err() {
-            problems.push("stdout is not JSON".into());
-        }
+    } else if case.tool == Tool::Cfssl
+        && !stdout.is_empty()
+        && serde_json::from_slice::<serde_json::Value>(&stdout).is_err()
+    {
+        problems.push("stdout is not JSON".into());
     }
     // Key files are never group- or world-accessible, whatever happened.
     for name in list_dir(run) {
@@ -666,7 +667,7 @@ fn request_cases() -> Vec<(String, Vec<u8>, Vec<&'static str>, Expect)> {
         "huge-file",
         {
             let mut b = br#"{"CN":""#.to_vec();
-            b.extend(std::iter::repeat(b'A').take(HUGE));
+            b.extend(std::iter::repeat_n(b'A', HUGE));
             b.extend(br#""}"#);
             b
         },
