@@ -27,11 +27,7 @@ pub static COMMAND: Command = Command {
 
 fn run(ctx: &Context) -> Result<String> {
     let f = ctx.flags;
-    if !f.positionals().is_empty() {
-        return Err(Error::plain(
-            "argument is provided but not defined; please refer to the usage by flag -h",
-        ));
-    }
+    super::refuse_arguments(f, "")?;
     let source: Arc<dyn Source> = match (f.get_str("responses"), f.get_str("db-config")) {
         ("", "") => {
             return Err(Error::plain(
