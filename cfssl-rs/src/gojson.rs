@@ -502,8 +502,25 @@ impl Parser<'_> {
 
 /// `strconv.Quote`, as `%q` prints values in error messages.
 pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+    go_quote_bytes(s.as_bytes())
+}
+
+/// `strconv.Quote` of a Go string holding any bytes: a byte that is not part of valid
+/// UTF-8 is written `\xNN`.
+pub fn go_quote_bytes(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len() + 2);
     out.push('"');
+    for chunk in b.utf8_chunks() {
+        quote_str_into(&mut out, chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn quote_str_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -522,8 +539,6 @@ pub fn go_quote(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
-    out
 }
 
 /// Go's `quoteChar`: the offending byte as a quoted rune.

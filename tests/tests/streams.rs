@@ -33,7 +33,9 @@ fn with_stdout_closed(dir: &Path, bin: &Path, args: &[&str], stdin: Option<&[u8]
 fn a_closed_stdout_is_an_error_not_lost_output() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("req.json"), REQ).unwrap();
-    let cases: [(&Path, &[&str], Option<&[u8]>); 3] = [
+    /// Program, arguments, stdin.
+    type Case<'a> = (&'a Path, &'a [&'a str], Option<&'a [u8]>);
+    let cases: [Case; 3] = [
         (&cfssl_bin(), &["gencert", "-initca", "req.json"], None),
         (
             &cfssljson_bin(),

@@ -26,11 +26,7 @@ Flags:
 
 fn run(ctx: &Context) -> Result<String> {
     let f = ctx.flags;
-    if !f.positionals().is_empty() {
-        return Err(Error::plain(
-            "argument is provided but not defined; please refer to the usage by flag -h.",
-        ));
-    }
+    super::refuse_arguments(f, ".")?;
     let req = InfoRequest {
         label: f.get_str("label").to_string(),
         profile: f.get_str("profile").to_string(),

@@ -189,6 +189,18 @@ pub fn ca_key_password() -> Option<Vec<u8>> {
         .map(std::ffi::OsString::into_encoded_bytes)
 }
 
+/// cfssl's refusal of positional arguments by a command that takes none. The sentence
+/// is the same in each, but `info` ends it with a period and `revoke`, `serve` and
+/// `ocspserve` do not (the golden and bad-input cases pin both).
+pub fn refuse_arguments(f: &Parsed, ending: &str) -> Result<(), Error> {
+    if f.positionals().is_empty() {
+        return Ok(());
+    }
+    Err(Error::plain(format!(
+        "argument is provided but not defined; please refer to the usage by flag -h{ending}"
+    )))
+}
+
 fn command_usage(cmd: &Command) -> String {
     let own = cmd
         .own_flags

@@ -25,11 +25,7 @@ Flags:
 
 fn run(ctx: &Context) -> Result<String> {
     let f = ctx.flags;
-    if !f.positionals().is_empty() {
-        return Err(Error::plain(
-            "argument is provided but not defined; please refer to the usage by flag -h",
-        ));
-    }
+    super::refuse_arguments(f, "")?;
     let (serial, aki) = (f.get_str("serial"), f.get_str("aki"));
     if serial.is_empty() {
         return Err(Error::plain("serial number is required but not provided"));

@@ -61,11 +61,7 @@ fn join_host_port(host: &str, port: i64) -> String {
 
 fn run(ctx: &Context) -> Result<String> {
     let f = ctx.flags;
-    if !f.positionals().is_empty() {
-        return Err(Error::plain(
-            "argument is provided but not defined; please refer to the usage by flag -h",
-        ));
-    }
+    super::refuse_arguments(f, "")?;
     // cfssl opens the database before anything else and exits if that fails.
     let db = crate::certdb::open_optional(f.get_str("db-config"))?;
     if !f.get_str("remote").is_empty() {

@@ -875,3 +875,20 @@ pub fn revoke_with(dir: &Path, bin: &Path, cfg: &str, serial: &str, aki: &str, r
     );
     assert!(out.success(), "{} revoke: {}", bin.display(), out.both());
 }
+
+/// Another process (sqlite3) holding `db` locked with BEGIN EXCLUSIVE until the guard
+/// ends it. The lock is taken shortly after this returns, once sqlite3 has read its
+/// input.
+pub fn sqlite_exclusive_lock(db: &Path) -> (std::process::ChildStdin, ProcGuard) {
+    use std::io::Write as _;
+    let mut locker = Command::new(require_tool("sqlite3"))
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = locker.stdin.take().unwrap();
+    stdin.write_all(b"BEGIN EXCLUSIVE;\nSELECT 1;\n").unwrap();
+    stdin.flush().unwrap();
+    (stdin, ProcGuard::new("sqlite3 locker", locker))
+}
