@@ -3,6 +3,7 @@
 //! decides whether Go's x509 can read a URI SAN back. Hand-written because the `url`
 //! crate follows the WHATWG standard, whose parsing and escaping differ from Go's
 //! (IDNA hosts, other escape sets, no opaque form), and the bytes must match cfssl's.
+//! Also `net.SplitHostPort`, which Go applies to the host part of a URL or a dial address.
 
 /// The fields of Go's `url.URL` (`user` is username and optional password, decoded).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -345,6 +346,42 @@ impl std::fmt::Display for Url {
     }
 }
 
+/// Go's `net.SplitHostPort`; the error is Go's `AddrError` text (`address X: why`).
+pub fn split_host_port(hostport: &str) -> Result<(String, String), String> {
+    let err = |m: &str| format!("address {hostport}: {m}");
+    let Some(i) = hostport.rfind(':') else {
+        return Err(err("missing port in address"));
+    };
+    let (host, j, k) = if hostport.starts_with('[') {
+        let Some(end) = hostport.find(']') else {
+            return Err(err("missing ']' in address"));
+        };
+        if end + 1 == hostport.len() {
+            return Err(err("missing port in address"));
+        }
+        if end + 1 != i {
+            return Err(err(if hostport.as_bytes()[end + 1] == b':' {
+                "too many colons in address"
+            } else {
+                "missing port in address"
+            }));
+        }
+        (&hostport[1..end], 1, end + 1)
+    } else {
+        if hostport[..i].contains(':') {
+            return Err(err("too many colons in address"));
+        }
+        (&hostport[..i], 0, 0)
+    };
+    if hostport[j..].contains('[') {
+        return Err(err("unexpected '[' in address"));
+    }
+    if hostport[k..].contains(']') {
+        return Err(err("unexpected ']' in address"));
+    }
+    Ok((host.to_string(), hostport[i + 1..].to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,5 +451,20 @@ mod tests {
         assert_eq!(u.host, "exämple.com:8443");
         assert_eq!(u.fragment, "f");
         assert_eq!(u.path, "/p");
+    }
+
+    #[test]
+    fn host_and_port_split_like_go() {
+        let ok = |s: &str| split_host_port(s).unwrap();
+        assert_eq!(ok("a.example:443"), ("a.example".into(), "443".into()));
+        assert_eq!(ok("[::1]:443"), ("::1".into(), "443".into()));
+        assert_eq!(
+            split_host_port("::1:443").unwrap_err(),
+            "address ::1:443: too many colons in address"
+        );
+        assert_eq!(
+            split_host_port("[::1]").unwrap_err(),
+            "address [::1]: missing port in address"
+        );
     }
 }

@@ -6,6 +6,7 @@ use crate::{input, keys, pemfile};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -408,8 +409,8 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyServer {
     }
 }
 
-/// cfssl's dial timeout for `certinfo -domain`, also used for the handshake.
-const DOMAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// cfssl's dialer timeout for `certinfo -domain`: connect and handshake together.
+const DOMAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Go's `net.SplitHostPort`, with cfssl's fallback: no port means the whole text is
 /// the host and the port is 443.
@@ -429,20 +430,39 @@ fn split_host_port(domain: &str) -> (String, String) {
 /// Connects to `domain` (`host[:port]`) with TLS, verifying nothing, and returns the
 /// first certificate the server sends. Errors read like Go's.
 pub fn fetch_server_certificate(domain: &str) -> Result<Vec<u8>> {
-    use std::net::{TcpStream, ToSocketAddrs};
     let (host, port) = split_host_port(domain);
+    let mut chain = peer_chain(&host, &port, &host, DOMAIN_TIMEOUT)?;
+    Ok(chain.swap_remove(0))
+}
+
+/// Go's `tls.DialWithDialer` with a dialer timeout and `InsecureSkipVerify`: the TCP
+/// connection to `host:port` and the TLS handshake (SNI `server_name`) share one
+/// `timeout`, and the chain the server sends (leaf first, never empty) is returned
+/// unverified, for the caller to judge against its own pool. Errors read like Go's.
+pub fn peer_chain(
+    host: &str,
+    port: &str,
+    server_name: &str,
+    timeout: Duration,
+) -> Result<Vec<Vec<u8>>> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let deadline = Instant::now() + timeout;
+    let no_host = || Error::plain(format!("dial tcp: lookup {host}: no such host"));
     let joined = match host.contains(':') {
         true => format!("[{host}]:{port}"),
         false => format!("{host}:{port}"),
     };
-    let addrs: Vec<std::net::SocketAddr> = joined
-        .to_socket_addrs()
-        .map_err(|_| Error::plain(format!("dial tcp: lookup {host}: no such host")))?
-        .collect();
-    let mut last = Error::plain(format!("dial tcp: lookup {host}: no such host"));
+    let addrs: Vec<std::net::SocketAddr> =
+        joined.to_socket_addrs().map_err(|_| no_host())?.collect();
+    let mut last = no_host();
     let mut stream = None;
     for addr in &addrs {
-        match TcpStream::connect_timeout(addr, DOMAIN_TIMEOUT) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            last = Error::plain(format!("dial tcp {addr}: i/o timeout"));
+            break;
+        }
+        match TcpStream::connect_timeout(addr, left) {
             Ok(s) => {
                 stream = Some(s);
                 break;
@@ -457,8 +477,6 @@ pub fn fetch_server_certificate(domain: &str) -> Result<Vec<u8>> {
         }
     }
     let mut stream = stream.ok_or(last)?;
-    let _ = stream.set_read_timeout(Some(DOMAIN_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(DOMAIN_TIMEOUT));
     let provider = provider();
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -466,27 +484,40 @@ pub fn fetch_server_certificate(domain: &str) -> Result<Vec<u8>> {
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AcceptAnyServer(provider)))
         .with_no_client_auth();
-    let name = rustls::pki_types::ServerName::try_from(host.clone())
-        .map_err(|_| Error::plain(format!("tls: invalid server name {host:?}")))?;
+    // Go sends any name as SNI; a name rustls refuses goes out without one (as an IP).
+    let name = rustls::pki_types::ServerName::try_from(server_name.to_string())
+        .or_else(|_| stream.peer_addr().map(|a| a.ip().into()))
+        .map_err(|e| Error::plain(format!("tls: {e}")))?;
     let mut conn = rustls::ClientConnection::new(Arc::new(config), name)
         .map_err(|e| Error::plain(format!("tls: {e}")))?;
+    let timed_out = || Error::plain("context deadline exceeded");
     while conn.is_handshaking() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(timed_out());
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        let _ = stream.set_write_timeout(Some(left));
         conn.complete_io(&mut stream).map_err(|e| {
             let text = e.to_string();
-            Error::plain(
-                if text.contains("InvalidContentType") || text.contains("corrupt message") {
-                    "tls: first record does not look like a TLS handshake".to_string()
-                } else if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    "EOF".to_string()
-                } else {
-                    format!("tls: {text}")
-                },
-            )
+            match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => timed_out(),
+                std::io::ErrorKind::UnexpectedEof => Error::plain("EOF"),
+                _ if text.contains("InvalidContentType") || text.contains("corrupt message") => {
+                    Error::plain("tls: first record does not look like a TLS handshake")
+                }
+                _ => Error::plain(format!("tls: {text}")),
+            }
         })?;
     }
-    let cert = conn
+    let chain: Vec<Vec<u8>> = conn
         .peer_certificates()
-        .and_then(|c| c.first())
-        .ok_or_else(|| Error::plain("received no server certificates"))?;
-    Ok(cert.as_ref().to_vec())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.as_ref().to_vec())
+        .collect();
+    if chain.is_empty() {
+        return Err(Error::plain("received no server certificates"));
+    }
+    Ok(chain)
 }

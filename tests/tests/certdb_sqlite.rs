@@ -7,9 +7,7 @@ mod common;
 
 use certdb_support::*;
 use common::*;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 #[test]
 fn sqlite_flow_matches_cfssl() {
@@ -188,16 +186,7 @@ fn read_only_and_locked_files_fail_clearly_and_issue_nothing() {
 
     // Another process holds the write lock: we wait (bounded), then say so.
     let rw = write_db_config(d.path(), "rw.json", "sqlite3", db.to_str().unwrap());
-    let mut locker = Command::new(require_tool("sqlite3"))
-        .arg(&db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = locker.stdin.take().unwrap();
-    stdin.write_all(b"BEGIN EXCLUSIVE;\nSELECT 1;\n").unwrap();
-    stdin.flush().unwrap();
-    let mut guard = ProcGuard::new("sqlite3 locker", locker);
+    let (stdin, mut guard) = sqlite_exclusive_lock(&db);
     std::thread::sleep(std::time::Duration::from_millis(500));
     let out = sign_fails(d.path(), rw.to_str().unwrap());
     assert!(out.stderr.contains("database is locked"), "{}", out.both());

@@ -17,9 +17,10 @@ use common::*;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Clusters share two cores; run them one after the other.
@@ -88,9 +89,8 @@ impl Ossl<'_> {
         self.issue_with(name, ca, key, ext, &[]);
     }
 
-    /// [`Ossl::issue`] with more `openssl x509` options (`-sha1`).
-    fn issue_with(&self, name: &str, ca: &str, key: &str, ext: &str, x509_args: &[&str]) {
-        let e = self.ext(name, ext);
+    /// A key `NAME-key.pem` and a request `NAME.csr` for `/CN=NAME`.
+    fn request(&self, name: &str, key: &str) -> String {
         let mut args = vec!["req", "-new", "-newkey", key];
         if key == "ec" {
             args.extend(["-pkeyopt", "ec_paramgen_curve:P-256"]);
@@ -100,6 +100,13 @@ impl Ossl<'_> {
         let csr = format!("{name}.csr");
         args.extend(["-nodes", "-subj", &subj, "-keyout", &keyout, "-out", &csr]);
         openssl(self.dir, &args);
+        csr
+    }
+
+    /// [`Ossl::issue`] with more `openssl x509` options (`-sha1`).
+    fn issue_with(&self, name: &str, ca: &str, key: &str, ext: &str, x509_args: &[&str]) {
+        let e = self.ext(name, ext);
+        let csr = self.request(name, key);
         let ca_pem = format!("{ca}.pem");
         let ca_key = format!("{ca}-key.pem");
         let out = format!("{name}.pem");
@@ -124,6 +131,57 @@ impl Ossl<'_> {
         ];
         args.extend(x509_args);
         openssl(self.dir, &args);
+    }
+
+    /// [`Ossl::issue`] valid from `start` to `end` (`YYYYMMDDHHMMSSZ`), through
+    /// `openssl ca`: openssl 3.0's `x509 -req` only counts days from now, and cfssl
+    /// refuses to issue what has already expired.
+    fn issue_dated(&self, name: &str, ca: &str, ext: &str, start: &str, end: &str) {
+        let e = self.ext(name, ext);
+        let csr = self.request(name, "ec");
+        let db = self.dir.join(format!("{name}.db"));
+        fs::create_dir_all(&db).unwrap();
+        fs::write(db.join("index.txt"), "").unwrap();
+        // Required by `openssl ca` even though -rand_serial picks the serial.
+        fs::write(db.join("serial"), "01\n").unwrap();
+        let cnf = db.join("ca.cnf");
+        fs::write(
+            &cnf,
+            format!(
+                "[ca]\ndefault_ca=dated\n[dated]\ndatabase={db}/index.txt\nserial={db}/serial\nnew_certs_dir={db}\n\
+                 default_md=sha256\npolicy=any\nunique_subject=no\n[any]\ncommonName=supplied\n",
+                db = db.display()
+            ),
+        )
+        .unwrap();
+        let out = format!("{name}.pem");
+        openssl(
+            self.dir,
+            &[
+                "ca",
+                "-batch",
+                "-notext",
+                "-rand_serial",
+                "-config",
+                cnf.to_str().unwrap(),
+                "-cert",
+                &format!("{ca}.pem"),
+                "-keyfile",
+                &format!("{ca}-key.pem"),
+                "-in",
+                &csr,
+                "-out",
+                &out,
+                "-startdate",
+                start,
+                "-enddate",
+                end,
+                "-extfile",
+                e.to_str().unwrap(),
+                "-extensions",
+                "ext",
+            ],
+        );
     }
 }
 
@@ -176,6 +234,8 @@ struct MemberSpec {
     peer: Side,
     /// The loopback address the member's peer listener uses.
     peer_ip: &'static str,
+    /// (uid, gid) the member runs as, through setpriv; `None`: as the test.
+    run_as: Option<(u32, u32)>,
 }
 
 fn spec(name: &str, client: Side, peer: Side) -> MemberSpec {
@@ -184,6 +244,7 @@ fn spec(name: &str, client: Side, peer: Side) -> MemberSpec {
         client,
         peer,
         peer_ip: "127.0.0.1",
+        run_as: None,
     }
 }
 
@@ -242,7 +303,24 @@ impl Cluster {
             let config = root.join(format!("{tag}-{}.yml", s.name));
             fs::write(&config, yaml).unwrap();
             let log = root.join(format!("{tag}-{}.log", s.name));
-            let mut cmd = clean_command(etcd);
+            let mut cmd = match s.run_as {
+                None => clean_command(etcd),
+                Some((uid, gid)) => {
+                    // etcd wants its data dir 0700 and its own; it cannot create it in
+                    // the test's directory.
+                    let data = root.join(format!("{tag}-{}.etcd", s.name));
+                    fs::create_dir(&data).unwrap();
+                    fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).unwrap();
+                    std::os::unix::fs::chown(&data, Some(uid), Some(gid)).unwrap();
+                    let mut c = clean_command(require_tool("setpriv"));
+                    c.arg(format!("--reuid={uid}"))
+                        .arg(format!("--regid={gid}"))
+                        .arg("--clear-groups")
+                        .arg("--")
+                        .arg(etcd);
+                    c
+                }
+            };
             cmd.current_dir(root)
                 .arg(format!("--config-file={}", config.display()))
                 .stdout(Stdio::null())
@@ -420,13 +498,19 @@ impl Cluster {
                     c.ca.as_deref(),
                     &["put", &key, "v"],
                 );
-                let get = self.ctl(
-                    &m.client_url,
-                    Some((&c.cert, &c.key)),
-                    c.ca.as_deref(),
-                    &["get", &key, "--print-value-only"],
-                );
-                let ok = put.success() && get.success() && get.stdout.trim() == "v";
+                // A refused put says why; the get would only wait for its own timeout.
+                let get = put.success().then(|| {
+                    self.ctl(
+                        &m.client_url,
+                        Some((&c.cert, &c.key)),
+                        c.ca.as_deref(),
+                        &["get", &key, "--print-value-only"],
+                    )
+                });
+                let ok = get
+                    .as_ref()
+                    .is_some_and(|g| g.success() && g.stdout.trim() == "v");
+                let get = get.map(|g| g.to_string()).unwrap_or_default();
                 real.insert(
                     format!("client:{}@{}", c.name, m.name),
                     (ok, format!("{put}\n{get}\n{}", self.logs())),
@@ -562,10 +646,14 @@ fn compare(
     );
 }
 
-fn tls_setup_tree() -> Pki {
+/// What every comparison starts from: etcd and etcdctl (or a loud skip), the turn
+/// to run a cluster, and a fresh tls-setup tree.
+fn prepare() -> Option<(PathBuf, PathBuf, MutexGuard<'static, ()>, Pki)> {
+    let (etcd, etcdctl) = etcd_tools()?;
+    let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let pki = run_tls_setup(Swap::MakeVars);
     assert_complete(&pki);
-    pki
+    Some((etcd, etcdctl, serial, pki))
 }
 
 /// The tree `make` leaves, run by 3 members with client and peer mutual TLS as the
@@ -573,11 +661,9 @@ fn tls_setup_tree() -> Pki {
 /// user is refused, and a near miss gets a hint.
 #[test]
 fn tls_setup_tree_works_and_cn_users_are_judged() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let specs: Vec<MemberSpec> = (1..=3)
         .map(|i| {
             let s = side(&format!("etcd{i}"), Some("ca.pem"), true);
@@ -677,11 +763,9 @@ fn tls_setup_tree_works_and_cn_users_are_judged() {
 /// address the member connects from, and a trusted CA with client-cert-auth off.
 #[test]
 fn usage_and_name_defects_match_etcd() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let root = pki.root.clone();
     gencert_profile(
         &pki,
@@ -742,11 +826,9 @@ fn usage_and_name_defects_match_etcd() {
 /// length of 0, without keyCertSign, and with CA:FALSE.
 #[test]
 fn chain_defects_match_etcd() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let certs = pki.certs.clone();
     let o = Ossl { dir: &certs };
     o.root("root-pathlen0", "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash");
@@ -774,18 +856,8 @@ fn chain_defects_match_etcd() {
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature",
     );
     // Leaf and intermediate in the certificate file, as etcdctl sends them.
-    let leaf = fs::read(certs.join("c-chain.pem")).unwrap();
-    fs::write(
-        certs.join("c-chain.pem"),
-        [leaf, fs::read(certs.join("int-a.pem")).unwrap()].concat(),
-    )
-    .unwrap();
-    let leaf = fs::read(certs.join("c-pathlen.pem")).unwrap();
-    fs::write(
-        certs.join("c-pathlen.pem"),
-        [leaf, fs::read(certs.join("int-p.pem")).unwrap()].concat(),
-    )
-    .unwrap();
+    cat(&certs, "c-chain.pem", &["c-chain.pem", "int-a.pem"]);
+    cat(&certs, "c-pathlen.pem", &["c-pathlen.pem", "int-p.pem"]);
     cat(
         &certs,
         "trust.pem",
@@ -858,11 +930,9 @@ fn chain_defects_match_etcd() {
 /// and etcd's own error text must match.
 #[test]
 fn key_file_defects_stop_etcd_as_predicted() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let certs = pki.certs.clone();
     // Swapped: the key where the certificate belongs.
     fs::copy(certs.join("etcd1-key.pem"), certs.join("swapped.pem")).unwrap();
@@ -953,11 +1023,9 @@ fn key_file_defects_stop_etcd_as_predicted() {
 /// client is refused. One member, the tls-setup root client connecting.
 #[test]
 fn client_cert_auth_without_trusted_ca_matches_etcd() {
-    let Some((etcd, etcdctl)) = etcd_tools() else {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let pki = tls_setup_tree();
     let ca = Some("ca.pem");
     let specs = vec![spec(
         "noca",
@@ -983,4 +1051,167 @@ fn client_cert_auth_without_trusted_ca_matches_etcd() {
             ),
         ],
     );
+}
+
+const MEMBER_EXT: &str = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid";
+const PAST: (&str, &str) = ("20200101000000Z", "20210101000000Z");
+const FUTURE: (&str, &str) = ("20990101000000Z", "21000101000000Z");
+
+/// Validity at the current time (no `-at`), in one 3-member cluster: infra1 serves
+/// clients an expired certificate, infra2's peer certificate is not yet valid (so it
+/// is cut off from the others and has no leader), a client certificate has expired,
+/// and another is issued by an expired intermediate sent along in its file.
+#[test]
+fn expired_and_not_yet_valid_certificates_match_etcd() {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
+        return;
+    };
+    let certs = pki.certs.clone();
+    let o = Ossl { dir: &certs };
+    o.issue_dated("m-expired", "ca", MEMBER_EXT, PAST.0, PAST.1);
+    o.issue_dated("m-future", "ca", MEMBER_EXT, FUTURE.0, FUTURE.1);
+    o.issue_dated("c-expired", "ca", CLIENT_EXT, PAST.0, PAST.1);
+    let int_ext = format!("{CA_EXT}\nauthorityKeyIdentifier=keyid");
+    o.issue_dated("int-expired", "ca", &int_ext, PAST.0, PAST.1);
+    o.issue("c-intexpired", "int-expired", "ec", CLIENT_EXT);
+    cat(
+        &certs,
+        "c-intexpired.pem",
+        &["c-intexpired.pem", "int-expired.pem"],
+    );
+
+    let ca = Some("ca.pem");
+    let specs = vec![
+        spec(
+            "infra1",
+            side("m-expired", ca, true),
+            side("etcd1", ca, true),
+        ),
+        spec(
+            "infra2",
+            side("etcd2", ca, true),
+            side("m-future", ca, true),
+        ),
+        spec("infra3", side("etcd3", ca, true), side("etcd3", ca, true)),
+    ];
+    let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, "validity", &specs);
+    cluster.settle();
+    let clients = vec![
+        client("root", ca),
+        client("c-expired", ca),
+        client("c-intexpired", ca),
+    ];
+    let (out, report) = cluster.check(&clients, &[]);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
+    let real = cluster.observe(&clients, &report);
+    let expired = "x509: certificate has expired or is not yet valid: current time";
+    let after = "is after 2021-01-01T00:00:00Z";
+    let before = "is before 2099-01-01T00:00:00Z";
+    compare(
+        &report,
+        &real,
+        &[
+            ("member:infra1:start", "ok", ""),
+            ("member:infra2:start", "ok", ""),
+            ("member:infra1:health", "ok", ""),
+            ("member:infra2:health", "fail", ""),
+            ("client:root@infra1", "fail", expired),
+            ("client:root@infra1", "fail", after),
+            ("peer:infra1->infra2", "fail", before),
+            ("peer:infra2->infra3", "fail", before),
+            ("peer:infra1->infra3", "ok", ""),
+            ("client:root@infra2", "fail", "context deadline exceeded"),
+            ("client:root@infra3", "ok", ""),
+            ("client:c-expired@infra3", "fail", after),
+            ("client:c-intexpired@infra3", "fail", expired),
+            ("client:c-intexpired@infra3", "fail", after),
+        ],
+    );
+}
+
+/// The uid and gid of `nobody`, when the test may start etcd as that user: it must run
+/// as root, with setpriv (util-linux). Otherwise a loud skip; a missing setpriv fails
+/// in CI.
+fn nobody() -> Option<(u32, u32)> {
+    if which("setpriv").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none_or(|v| v.is_empty()),
+            "setpriv (util-linux) is required in CI to start etcd as another user"
+        );
+        loud("SKIPPED: -run-as comparison: setpriv (util-linux) not found on PATH.");
+        return None;
+    }
+    // SAFETY: geteuid has no preconditions; getpwnam returns static storage or null,
+    // read before any other call.
+    let (euid, pw) = unsafe { (libc::geteuid(), libc::getpwnam(c"nobody".as_ptr())) };
+    if euid != 0 || pw.is_null() {
+        loud(
+            "SKIPPED: -run-as comparison: needs root and a `nobody` user to start etcd as nobody.",
+        );
+        return None;
+    }
+    Some(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
+}
+
+/// `-run-as`: etcd started as `nobody` (setpriv) with its key 0600 and owned by root
+/// cannot read it and does not start, as `cfssl check -run-as nobody` predicts; the
+/// same member with a key readable through its group (0640, group nobody's) starts.
+/// Two 1-member clusters.
+#[test]
+fn run_as_readability_matches_etcd() {
+    let Some((uid, gid)) = nobody() else {
+        return;
+    };
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
+        return;
+    };
+    // nobody must be able to reach the tree (tempdirs are 0700).
+    let top = pki.root.parent().unwrap();
+    fs::set_permissions(top, fs::Permissions::from_mode(0o711)).unwrap();
+    let certs = &pki.certs;
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::mode(&fs::metadata(certs.join("etcd1-key.pem")).unwrap())
+            & 0o777,
+        0o600
+    );
+    fs::copy(certs.join("etcd2.pem"), certs.join("grp.pem")).unwrap();
+    fs::copy(certs.join("etcd2-key.pem"), certs.join("grp-key.pem")).unwrap();
+    std::os::unix::fs::chown(certs.join("grp-key.pem"), Some(0), Some(gid)).unwrap();
+    fs::set_permissions(certs.join("grp-key.pem"), fs::Permissions::from_mode(0o640)).unwrap();
+
+    let ca = Some("ca.pem");
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "locked",
+            "etcd1",
+            "fail",
+            "certs/etcd1-key.pem: permission denied",
+        ),
+        ("grp", "grp", "ok", ""),
+    ];
+    for (name, cert, verdict, phrase) in cases {
+        let s = side(cert, ca, true);
+        let mut m = spec(name, s.clone(), s);
+        m.run_as = Some((uid, gid));
+        let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, name, &[m]);
+        cluster.settle();
+        let clients = vec![client("root", ca)];
+        let (out, report) = cluster.check(&clients, &["-run-as=nobody"]);
+        let want = if *verdict == "ok" { 0 } else { 1 };
+        assert_eq!(
+            out.status.and_then(|s| s.code()),
+            Some(want),
+            "{name}: {out}"
+        );
+        let real = cluster.observe(&clients, &report);
+        let id = format!("member:{name}:start");
+        compare(&report, &real, &[(&id, verdict, phrase)]);
+    }
+    // Judged as root, the same configuration works: -run-as is what finds the defect.
+    let mut cmd = clean_command(cfssl_bin());
+    cmd.current_dir(&pki.root)
+        .arg("check")
+        .arg("-etcd-config=locked-locked.yml");
+    let out = run_bounded(cmd, None, Duration::from_secs(60));
+    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
 }

@@ -154,6 +154,51 @@ fn the_database_responder_answers_from_ocsprefresh() {
     assert_unauthorized(&ask_post(dir, s.port, &outsider));
 }
 
+/// While another process holds the database locked, a lookup waits for SQLite's busy
+/// timeout and then answers 500 with OCSP's internalError (as cfssl's responder does
+/// when its source fails); once the lock is gone the same responder answers again.
+#[test]
+fn the_database_responder_rides_out_a_locked_database() {
+    let d = scratch_with_responder();
+    let dir = d.path();
+    let (cfg, db) = migrated_sqlite(dir, "certs");
+    fs::write(dir.join("db0.pem"), sign(dir, &cfg)).unwrap();
+    refresh(dir, &cfssl_bin(), &cfg);
+    let mut s = Served::start(dir, &cfssl_bin(), "ocspserve", &["-db-config", &cfg]);
+    assert_eq!(
+        verdict(&ask_get(dir, &s, "db0.pem"), "db0.pem").status,
+        "good"
+    );
+    let der = request_der(dir, "db0.pem");
+    let (stdin, mut guard) = sqlite_exclusive_lock(&db);
+    // The lock is held once sqlite3 has run its statements: until then a request may
+    // still find the response, after it every lookup fails.
+    let locked = (0..100).find_map(|_| {
+        let (status, body) = s.request("POST", "/", &der);
+        if status == 200 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            return None;
+        }
+        Some((status, body))
+    });
+    assert_eq!(
+        locked,
+        Some((500, vec![0x30, 0x03, 0x0a, 0x01, 0x02])),
+        "internalError while the database is locked"
+    );
+    drop(stdin);
+    guard.terminate(std::time::Duration::from_secs(10));
+    assert_eq!(
+        verdict(&ask_get(dir, &s, "db0.pem"), "db0.pem").status,
+        "good"
+    );
+    assert_eq!(
+        verdict(&ask_post(dir, s.port, "db0.pem"), "db0.pem").status,
+        "good"
+    );
+    assert!(s.guard.is_running(), "the responder survives");
+}
+
 #[test]
 fn db_ocsp_keeps_responses_current_without_ocsprefresh() {
     let d = scratch_with_responder();

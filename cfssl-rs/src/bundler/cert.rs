@@ -50,6 +50,10 @@ pub struct Cert {
     pub subject_key_id: Vec<u8>,
     pub authority_key_id: Vec<u8>,
     pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<std::net::IpAddr>,
+    /// Whether the extended key usages allow a TLS server (none listed, anyExtendedKeyUsage
+    /// or serverAuth): Go's TLS client asks for serverAuth along the whole chain.
+    pub server_auth: bool,
     pub ocsp_servers: Vec<String>,
     pub crl_distribution_points: Vec<String>,
     pub issuing_certificate_urls: Vec<String>,
@@ -135,6 +139,8 @@ impl Cert {
             subject_key_id: Vec::new(),
             authority_key_id: Vec::new(),
             dns_names: Vec::new(),
+            ip_addresses: Vec::new(),
+            server_auth: true,
             ocsp_servers: Vec::new(),
             crl_distribution_points: Vec::new(),
             issuing_certificate_urls: Vec::new(),
@@ -156,14 +162,29 @@ impl Cert {
                 }
                 ParsedExtension::SubjectAlternativeName(san) => {
                     out.san_ext = Some(ext.value.to_vec());
-                    out.dns_names = san
-                        .general_names
-                        .iter()
-                        .filter_map(|n| match n {
-                            GeneralName::DNSName(d) => Some(d.to_string()),
-                            _ => None,
-                        })
-                        .collect();
+                    for n in &san.general_names {
+                        match n {
+                            GeneralName::DNSName(d) => out.dns_names.push(d.to_string()),
+                            GeneralName::IPAddress(b) => {
+                                if let Ok(v4) = <[u8; 4]>::try_from(*b) {
+                                    out.ip_addresses.push(v4.into());
+                                } else if let Ok(v6) = <[u8; 16]>::try_from(*b) {
+                                    out.ip_addresses.push(v6.into());
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                ParsedExtension::ExtendedKeyUsage(eku) => {
+                    // An empty list restricts nothing, as in Go.
+                    let listed = eku.client_auth
+                        || eku.code_signing
+                        || eku.email_protection
+                        || eku.time_stamping
+                        || eku.ocsp_signing
+                        || !eku.other.is_empty();
+                    out.server_auth = eku.any || eku.server_auth || !listed;
                 }
                 ParsedExtension::AuthorityInfoAccess(aia) => {
                     for d in aia.iter() {
@@ -232,6 +253,19 @@ impl Cert {
         self.raw_subject == other.raw_subject
             && self.raw_spki == other.raw_spki
             && self.san_ext == other.san_ext
+    }
+
+    /// Go's `VerifyHostname(host)`; the error is Go's text.
+    pub fn verify_hostname(&self, host: &str) -> std::result::Result<(), String> {
+        crate::check::names::verify_host_names(
+            &crate::check::names::HostNames {
+                cn: self.common_name(),
+                dns_names: &self.dns_names,
+                ip_addrs: &self.ip_addresses,
+                has_san: self.san_ext.is_some(),
+            },
+            host,
+        )
     }
 
     pub fn common_name(&self) -> &str {

@@ -43,6 +43,9 @@ const EXPIRING_WARNING: &str = "The bundle is expiring within 30 days.";
 const UNTRUSTED_WARNING: &str = "The bundle may not be trusted by the following platform(s):";
 const UBIQUITY_WARNING: &str = "Unable to measure bundle ubiquity: No platform metadata present.";
 
+/// cfssl's dialer timeout for a remote bundle: connect and handshake together.
+const REMOTE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Status bits of a successful bundle (`errors.BundleExpiringBit`, `...NotUbiquitousBit`).
 const EXPIRING_BIT: u32 = 1;
 const NOT_UBIQUITOUS_BIT: u32 = 2;
@@ -67,6 +70,9 @@ pub struct Bundler {
     platforms: Vec<Platform>,
     /// `-int-dir`: where intermediates learnt from an input chain are saved.
     stash: Option<String>,
+    /// The `-flavor force` bundler has no pools; like cfssl's, it trusts the system
+    /// roots when it verifies a server's handshake.
+    force_only: bool,
 }
 
 /// What `cfssl bundle` and `serve` are given to build a bundler from.
@@ -235,7 +241,95 @@ impl Bundler {
 
     /// The bundler of `-flavor force`, which checks the given chain only.
     pub fn force_only() -> Bundler {
-        Bundler::default()
+        Bundler {
+            force_only: true,
+            ..Bundler::default()
+        }
+    }
+
+    /// `BundleFromRemote`: the chain `server_name` sends from `ip` (or its own name) on
+    /// port 443, bundled. cfssl first tries a verifying handshake and, when it fails,
+    /// a second one without verification, then asks the connection to verify the host
+    /// name, which can only succeed on a verified connection: so a peer whose chain
+    /// does not verify is always 1200 "handshake did not verify". Here one unverified
+    /// handshake fetches the chain and Go's verification is applied to it afterwards,
+    /// which gives the same answers with one connection (and half of cfssl's wait when
+    /// the peer stalls).
+    pub fn bundle_from_remote(
+        &self,
+        server_name: &str,
+        ip: &str,
+        flavor: &Flavor,
+        now: i64,
+    ) -> Result<Bundle> {
+        let dial_name = match ip {
+            "" => format!("{server_name}:443"),
+            ip => format!("{ip}:443"),
+        };
+        log::debug(&format!("bundling from remote {dial_name}"));
+        let dial_error = |m: String| Error::coded(6000, m);
+        let (host, port) = crate::gourl::split_host_port(&dial_name)
+            .map_err(|e| dial_error(format!("dial tcp: {e}")))?;
+        let ders = crate::tls::peer_chain(&host, &port, server_name, REMOTE_TIMEOUT)
+            .map_err(|e| dial_error(e.message()))?;
+        let certs = ders
+            .iter()
+            .map(|d| Cert::from_der(d).map(Arc::new))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| {
+                dial_error(format!(
+                    "tls: failed to parse certificate from server: {}",
+                    e.message()
+                ))
+            })?;
+        if let Err(why) = self.verify_server(&certs, server_name, now) {
+            log::debug(&format!(
+                "Failed rigid TLS handshake with {dial_name}: {why}"
+            ));
+            return Err(Error::coded(
+                1200,
+                "tls: handshake did not verify certificate chain",
+            ));
+        }
+        self.bundle(certs, None, flavor, now)
+    }
+
+    /// What Go's TLS client checks of a server's chain: the host name, then a chain
+    /// from the leaf through the certificates sent to a root, fit for serverAuth.
+    fn verify_server(
+        &self,
+        certs: &[Arc<Cert>],
+        server_name: &str,
+        now: i64,
+    ) -> std::result::Result<(), String> {
+        let leaf = &certs[0];
+        leaf.verify_hostname(server_name)?;
+        let mut system;
+        let roots = match self.force_only {
+            false => &self.roots,
+            true => {
+                // As Go's `AppendCertsFromPEM`: a block that does not parse is skipped.
+                let pem = system_roots().map_err(|e| e.message())?;
+                system = Pool::default();
+                let blocks = crate::pemfile::blocks(&pem).into_iter();
+                for block in blocks.filter(|b| b.label == "CERTIFICATE" && b.headers.is_empty()) {
+                    if let Ok(c) = Cert::from_der(&block.der) {
+                        system.add(Arc::new(c));
+                    }
+                }
+                &system
+            }
+        };
+        let mut sent = Pool::default();
+        for c in &certs[1..] {
+            sent.add(Arc::clone(c));
+        }
+        let chains = verify::verify(leaf, roots, &sent, now).map_err(|e| e.to_string())?;
+        if chains.iter().any(|c| c.iter().all(|x| x.server_auth)) {
+            Ok(())
+        } else {
+            Err("x509: certificate specifies an incompatible key usage".into())
+        }
     }
 
     /// `BundleFromPEMorDER`: the key (if any) first, then the certificates, as PEM or

@@ -52,6 +52,12 @@ pub trait CertDb: Send + Sync {
         }
     }
     fn get_ocsp(&self, serial: &str, aki: &str) -> Result<Vec<OcspRecord>>;
+    /// `get_ocsp` when it can answer without waiting (a local file that no other
+    /// connection holds locked), so that a responder can call it on an async worker;
+    /// `None` when it would wait. Networked databases always wait.
+    fn get_ocsp_now(&self, _serial: &str, _aki: &str) -> Option<Result<Vec<OcspRecord>>> {
+        None
+    }
     /// Responses whose expiry is after the database's current time, in table order.
     fn unexpired_ocsps(&self) -> Result<Vec<OcspRecord>>;
     /// Creates or completes cfssl's schema, recording each step in goose's

@@ -8,7 +8,7 @@ use super::{sql, CertDb, CertificateRecord, OcspRecord, RevokedEntry, SchemaConn
 use crate::error::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{params, Connection, OptionalExtension, Row, ToSql};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, ToSql};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,10 +16,19 @@ use std::time::Duration;
 /// "database is locked" (Go's sqlite3 driver waits 5 s too).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One connection: SQLite runs one writer at a time anyway, and a single connection
-/// keeps `sign` and `revoke` from racing each other for the lock inside one process.
+/// One connection writes: SQLite runs one writer at a time anyway, and a single
+/// connection keeps `sign` and `revoke` from racing each other for the lock inside one
+/// process. Lookups run on read-only connections of their own, so that concurrent
+/// readers (an `ocspserve` under load) neither queue behind each other nor behind a
+/// commit in this process.
 pub struct Sqlite {
     conn: Mutex<Connection>,
+    /// The file the readers open; `None` for an in-memory database, which only `conn`
+    /// can see.
+    file: Option<String>,
+    /// Idle readers, opened on demand and kept (up to `MAX_CONNECTIONS`) with their
+    /// prepared statements.
+    readers: Mutex<Vec<Connection>>,
     /// Certificate rows waiting for the connection (group commit, see
     /// [`Sqlite::insert_queued`]).
     queued: Mutex<Vec<Arc<Queued>>>,
@@ -139,8 +148,11 @@ impl Sqlite {
     pub fn open(data_source: &str) -> Result<Sqlite> {
         let conn = Connection::open(data_source).map_err(db_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
+        let file = conn.path().filter(|p| !p.is_empty()).map(String::from);
         Ok(Sqlite {
             conn: Mutex::new(conn),
+            file,
+            readers: Mutex::new(Vec::new()),
             queued: Mutex::new(Vec::new()),
         })
     }
@@ -184,21 +196,46 @@ impl Sqlite {
             .unwrap_or_else(|| Err(super::store_error("certificate insert was not attempted")))
     }
 
+    /// A SELECT on a reader that waits at most `timeout` for another connection's lock.
+    /// The outer error is the database's, the inner one a row that does not decode.
+    fn read<T>(
+        &self,
+        timeout: Duration,
+        sql: &str,
+        params: &[&dyn ToSql],
+        map: impl Fn(&Row) -> Result<T>,
+    ) -> rusqlite::Result<Result<Vec<T>>> {
+        let Some(file) = &self.file else {
+            return select(&self.lock(), sql, params, map);
+        };
+        let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => Connection::open_with_flags(
+                file,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        conn.busy_timeout(timeout)?;
+        let out = select(&conn, sql, params, map);
+        // A reader that failed for any reason but a lock held elsewhere is dropped, so
+        // that a database that went away and came back gets fresh connections.
+        if out.as_ref().err().is_none_or(is_busy) {
+            let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < super::MAX_CONNECTIONS {
+                idle.push(conn);
+            }
+        }
+        out
+    }
+
     fn query<T>(
         &self,
         sql: &str,
         params: &[&dyn ToSql],
         map: impl Fn(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        self.with(|c| {
-            let mut stmt = c.prepare_cached(sql).map_err(db_err)?;
-            let mut rows = stmt.query(params).map_err(db_err)?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next().map_err(db_err)? {
-                out.push(map(row)?);
-            }
-            Ok(out)
-        })
+        self.read(BUSY_TIMEOUT, sql, params, map).map_err(db_err)?
     }
 
     fn execute(&self, sql: &str, params: &[&dyn ToSql]) -> Result<u64> {
@@ -207,6 +244,32 @@ impl Sqlite {
             stmt.execute(params).map(|n| n as u64).map_err(db_err)
         })
     }
+}
+
+fn select<T>(
+    c: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+    map: impl Fn(&Row) -> Result<T>,
+) -> rusqlite::Result<Result<Vec<T>>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        match map(row) {
+            Ok(v) => out.push(v),
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(out))
+}
+
+/// Another connection (or process) holds a lock this statement needs.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// One certificate row, in whatever transaction `c` is in.
@@ -323,6 +386,13 @@ impl CertDb for Sqlite {
 
     fn get_ocsp(&self, serial: &str, aki: &str) -> Result<Vec<OcspRecord>> {
         self.query(sql::SELECT_OCSP, params![serial, aki], ocsp)
+    }
+
+    fn get_ocsp_now(&self, serial: &str, aki: &str) -> Option<Result<Vec<OcspRecord>>> {
+        match self.read(Duration::ZERO, sql::SELECT_OCSP, params![serial, aki], ocsp) {
+            Err(e) if is_busy(&e) => None,
+            found => Some(found.map_err(db_err).and_then(|rows| rows)),
+        }
     }
 
     fn unexpired_ocsps(&self) -> Result<Vec<OcspRecord>> {
@@ -467,6 +537,44 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].pem, "pem 399");
         assert_eq!(got[0].common_name.as_deref(), Some("cn399"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Lookups run on readers of their own: while another connection holds the
+    /// database locked, the lookup that must not wait says so; once the lock is gone it
+    /// answers again. An in-memory database is read through its one connection.
+    #[test]
+    fn lookups_say_when_they_would_wait() {
+        let dir = std::env::temp_dir().join(format!("cfssl-sqlite-ro-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("certs.db");
+        let _ = std::fs::remove_file(&path);
+        let row = OcspRecord {
+            serial: "7".into(),
+            aki: "00aa".into(),
+            body: b"response".to_vec(),
+            expiry: DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
+        };
+        let db = Sqlite::open(path.to_str().unwrap()).unwrap();
+        db.migrate().unwrap();
+        db.insert_certificate(&record(7)).unwrap();
+        db.insert_ocsp(&row).unwrap();
+        let found = |got: Option<Result<Vec<OcspRecord>>>| got.map(|r| r.unwrap());
+        assert_eq!(found(db.get_ocsp_now("7", "00aa")), Some(vec![row.clone()]));
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        assert_eq!(found(db.get_ocsp_now("7", "00aa")), None);
+        other.execute_batch("COMMIT").unwrap();
+        assert_eq!(found(db.get_ocsp_now("7", "00aa")), Some(vec![row.clone()]));
+        assert_eq!(db.get_ocsp("7", "00aa").unwrap(), vec![row.clone()]);
+        assert_eq!(found(db.get_ocsp_now("8", "00aa")), Some(vec![]));
+
+        let mem = Sqlite::open(":memory:").unwrap();
+        mem.migrate().unwrap();
+        mem.insert_certificate(&record(7)).unwrap();
+        mem.insert_ocsp(&row).unwrap();
+        assert_eq!(mem.get_ocsp("7", "00aa").unwrap(), vec![row.clone()]);
+        assert_eq!(found(mem.get_ocsp_now("7", "00aa")), Some(vec![row]));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

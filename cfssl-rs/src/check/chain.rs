@@ -7,6 +7,8 @@
 //! (it rejects what Go accepts, e.g. a trust anchor that is an end-entity certificate,
 //! and reports different reasons), and predicting etcd means reproducing Go exactly.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use x509_parser::prelude::*;
 
@@ -16,6 +18,8 @@ use super::usage::{Eku, Usage};
 #[derive(Debug, Clone)]
 pub struct Cert {
     pub raw: Vec<u8>,
+    /// SHA-256 of `raw`: the certificate's identity in [`Signatures`].
+    fingerprint: Fingerprint,
     tbs: Vec<u8>,
     sig_alg: String,
     sig_params: Option<Vec<u8>>,
@@ -209,8 +213,12 @@ impl Cert {
             ),
             None => (false, false, -1),
         };
+        let mut fingerprint = [0; 32];
+        fingerprint
+            .copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref());
         Ok(Cert {
             raw: der.to_vec(),
+            fingerprint,
             tbs: tbs.as_ref().to_vec(),
             sig_alg: c.signature_algorithm.algorithm.to_id_string(),
             sig_params: c
@@ -377,6 +385,27 @@ impl Pool {
     }
 }
 
+/// The signature checks made so far, by (certificate, parent): one check judges each
+/// pair for many connections (a client certificate once per member, a member's
+/// certificate once per client), and a signature verification (ECDSA P-384 in the
+/// tls-setup tree) costs more than the rest of a judgement together.
+#[derive(Default)]
+pub struct Signatures(RefCell<HashMap<(Fingerprint, Fingerprint), Result<(), String>>>);
+
+type Fingerprint = [u8; 32];
+
+impl Signatures {
+    fn check(&self, child: &Cert, parent: &Cert) -> Result<(), String> {
+        let key = (child.fingerprint, parent.fingerprint);
+        if let Some(done) = self.0.borrow().get(&key) {
+            return done.clone();
+        }
+        let result = child.check_signature_from(parent);
+        self.0.borrow_mut().insert(key, result.clone());
+        result
+    }
+}
+
 /// What a verification needs besides the leaf: Go's `VerifyOptions`.
 pub struct Verify<'a> {
     /// `None` is the system pool (Go falls back to it when no trust file is set).
@@ -385,6 +414,7 @@ pub struct Verify<'a> {
     pub dns_name: Option<&'a str>,
     pub usage: Usage,
     pub now: i64,
+    pub signatures: &'a Signatures,
 }
 
 /// Go's `Certificate.Verify`. On success, the chain (leaf first) that Go would use.
@@ -441,7 +471,7 @@ fn build_chains(
             );
             continue;
         }
-        if let Err(e) = c.check_signature_from(cand) {
+        if let Err(e) = opts.signatures.check(c, cand) {
             if hint.is_none() {
                 hint = Some((e, cand.hint_name()));
             }

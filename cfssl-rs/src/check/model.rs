@@ -9,6 +9,7 @@ use super::etcdconf::{Member, TlsSide, Url};
 use super::keys::{self, KeyPair};
 use super::usage::Usage;
 use super::{Client, Connection, Fault, Options, Report, Verdict};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -137,33 +138,30 @@ fn ok(id: String) -> Connection {
     }
 }
 
-fn fail(id: String, faults: Vec<Fault>) -> Connection {
-    let mut files: Vec<String> = Vec::new();
-    for f in &faults {
-        for p in &f.files {
-            if !files.contains(p) {
-                files.push(p.clone());
-            }
+/// Each distinct non-empty text once, in order: the client and peer sides often share
+/// files, and so their faults.
+fn distinct<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for t in texts {
+        if !t.is_empty() && !out.contains(&t) {
+            out.push(t);
         }
     }
+    out
+}
+
+fn fail(id: String, faults: Vec<Fault>) -> Connection {
+    let files = distinct(
+        faults
+            .iter()
+            .flat_map(|f| f.files.iter().map(String::as_str)),
+    );
     Connection {
         id,
         verdict: Verdict::Fail,
-        reason: faults
-            .iter()
-            .map(|f| f.reason.as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
-        files,
-        fix: {
-            let mut fixes: Vec<&str> = Vec::new();
-            for f in &faults {
-                if !f.fix.is_empty() && !fixes.contains(&f.fix.as_str()) {
-                    fixes.push(&f.fix);
-                }
-            }
-            fixes.join("; ")
-        },
+        reason: distinct(faults.iter().map(|f| f.reason.as_str())).join("; "),
+        files: files.into_iter().map(str::to_string).collect(),
+        fix: distinct(faults.iter().map(|f| f.fix.as_str())).join("; "),
     }
 }
 
@@ -279,7 +277,14 @@ fn source_ip(a: &Member, dest: &Url) -> Option<IpAddr> {
     resolve(&a.advertise_peer.first()?.host)
 }
 
-fn peer(a: &Member, sa: &Started, b: &Member, sb: &Started, opts: &Options) -> Connection {
+fn peer(
+    a: &Member,
+    sa: &Started,
+    b: &Member,
+    sb: &Started,
+    opts: &Options,
+    sigs: &chain::Signatures,
+) -> Connection {
     let id = format!("peer:{}->{}", a.name, b.name);
     let Some((_, url)) = a.initial_cluster.iter().find(|(n, _)| n == &b.name) else {
         return fail(
@@ -332,6 +337,7 @@ fn peer(a: &Member, sa: &Started, b: &Member, sb: &Started, opts: &Options) -> C
             dns_name: Some(&url.host),
             usage: Usage::ServerAuth,
             now: opts.at,
+            signatures: sigs,
         },
     );
     if let Err(e) = server {
@@ -380,6 +386,7 @@ fn peer(a: &Member, sa: &Started, b: &Member, sb: &Started, opts: &Options) -> C
                 dns_name: None,
                 usage: Usage::ClientAuth,
                 now: opts.at,
+                signatures: sigs,
             },
         ) {
             let files: Vec<&Path> = a
@@ -452,16 +459,9 @@ fn nocert(m: &Member, started: Option<&Started>) -> Connection {
 }
 
 /// A client's own files, loaded as etcdctl does (as the invoking user).
-struct ClientFiles {
+struct ClientFiles<'a> {
     pair: Result<KeyPair, Fault>,
-    pool: Option<Result<Pool, Fault>>,
-}
-
-fn load_client(c: &Client) -> ClientFiles {
-    ClientFiles {
-        pair: keys::load_pair(&c.cert, &c.key, None),
-        pool: c.ca.as_ref().map(|ca| keys::load_pool(ca, None)),
-    }
+    pool: Option<&'a Result<Pool, Fault>>,
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -484,13 +484,14 @@ fn client_conn(
     m: &Member,
     started: Option<&Started>,
     opts: &Options,
+    sigs: &chain::Signatures,
 ) -> Connection {
     let id = format!("client:{}@{}", c.name, m.name);
     let pair = match &files.pair {
         Ok(p) => p,
         Err(f) => return fail(id, vec![f.clone()]),
     };
-    let pool = match &files.pool {
+    let pool = match files.pool {
         Some(Err(f)) => return fail(id, vec![f.clone()]),
         Some(Ok(p)) => Some(p),
         None => None,
@@ -542,6 +543,7 @@ fn client_conn(
                 dns_name: Some(&url.host),
                 usage: Usage::ServerAuth,
                 now: opts.at,
+                signatures: sigs,
             },
         ) {
             let files: Vec<&Path> = m
@@ -574,6 +576,7 @@ fn client_conn(
                     dns_name: None,
                     usage: Usage::ClientAuth,
                     now: opts.at,
+                    signatures: sigs,
                 },
             ) {
                 let files: Vec<&Path> = std::iter::once(c.cert.as_path())
@@ -631,6 +634,26 @@ fn client_conn(
         .map(|(f, c)| (f.as_str(), c.as_slice()))
         .collect();
     ok_or_warn(id, &chains, opts)
+}
+
+/// A client that gets through TLS to a started member without a leader still fails:
+/// its put waits for a raft proposal that is never committed, until etcdctl's
+/// command timeout (etcd 3.4.23: "Error: context deadline exceeded").
+fn without_leader(conn: Connection, m: &Member, started: bool, health: &Connection) -> Connection {
+    if conn.verdict == Verdict::Fail || !started || health.verdict != Verdict::Fail {
+        return conn;
+    }
+    fail(
+        conn.id,
+        vec![Fault {
+            files: health.files.clone(),
+            reason: format!(
+                "{} has no leader: the request is never committed (etcdctl: context deadline exceeded)",
+                m.name
+            ),
+            fix: format!("fix member:{}:health first", m.name),
+        }],
+    )
 }
 
 /// Which members have a leader: a member leads when it reaches a quorum directly (a
@@ -699,6 +722,7 @@ fn health(
 }
 
 pub fn run(opts: &Options) -> Report {
+    let sigs = chain::Signatures::default();
     let started: Vec<Result<Started, Vec<Fault>>> =
         opts.members.iter().map(|m| start(m, opts)).collect();
     let mut out = Vec::new();
@@ -730,7 +754,7 @@ pub fn run(opts: &Options) -> Report {
             }
             let id = format!("peer:{}->{}", a.name, b.name);
             peers.push(match (&started[i], &started[j]) {
-                (Some(sa), Some(sb)) => peer(a, sa, b, sb, opts),
+                (Some(sa), Some(sb)) => peer(a, sa, b, sb, opts, &sigs),
                 (None, _) => fail(
                     id,
                     vec![Fault::new(
@@ -753,18 +777,27 @@ pub fn run(opts: &Options) -> Report {
     let healths = health(&opts.members, &started, &peers);
     // Keep each member's start and health together.
     let mut ordered = Vec::new();
-    for (s, h) in out.into_iter().zip(healths) {
+    for (s, h) in out.into_iter().zip(&healths) {
         ordered.push(s);
-        ordered.push(h);
+        ordered.push(h.clone());
     }
     ordered.extend(peers);
     for (i, m) in opts.members.iter().enumerate() {
         ordered.push(nocert(m, started[i].as_ref()));
     }
+    // Clients usually share one trust file: read and parse it once.
+    let mut pools: HashMap<&Path, Result<Pool, Fault>> = HashMap::new();
+    for ca in opts.clients.iter().filter_map(|c| c.ca.as_deref()) {
+        pools.entry(ca).or_insert_with(|| keys::load_pool(ca, None));
+    }
     for c in &opts.clients {
-        let files = load_client(c);
+        let files = ClientFiles {
+            pair: keys::load_pair(&c.cert, &c.key, None),
+            pool: c.ca.as_deref().and_then(|ca| pools.get(ca)),
+        };
         for (i, m) in opts.members.iter().enumerate() {
-            ordered.push(client_conn(c, &files, m, started[i].as_ref(), opts));
+            let conn = client_conn(c, &files, m, started[i].as_ref(), opts, &sigs);
+            ordered.push(without_leader(conn, m, started[i].is_some(), &healths[i]));
         }
     }
     Report {

@@ -5,8 +5,31 @@
 use super::chain::Cert;
 use std::net::IpAddr;
 
+/// The names of a certificate that Go's `VerifyHostname` reads.
+#[derive(Debug, Clone, Copy)]
+pub struct HostNames<'a> {
+    pub cn: &'a str,
+    pub dns_names: &'a [String],
+    pub ip_addrs: &'a [IpAddr],
+    /// Whether the certificate has a subjectAltName extension at all.
+    pub has_san: bool,
+}
+
 /// Go's `Certificate.VerifyHostname`; the error is Go's `HostnameError` text.
 pub fn verify_hostname(c: &Cert, host: &str) -> Result<(), String> {
+    verify_host_names(
+        &HostNames {
+            cn: &c.cn,
+            dns_names: &c.dns_names,
+            ip_addrs: &c.ip_addrs,
+            has_san: c.has_san,
+        },
+        host,
+    )
+}
+
+/// [`verify_hostname`] over the names alone, for certificates other modules parse.
+pub fn verify_host_names(c: &HostNames, host: &str) -> Result<(), String> {
     let candidate_ip = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -44,7 +67,7 @@ fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     canon(a) == canon(b)
 }
 
-fn hostname_error(c: &Cert, host: &str) -> String {
+fn hostname_error(c: &HostNames, host: &str) -> String {
     if !c.has_san && match_hostnames(&c.cn.to_ascii_lowercase(), &host.to_ascii_lowercase()) {
         return "x509: certificate relies on legacy Common Name field, use SANs instead".into();
     }

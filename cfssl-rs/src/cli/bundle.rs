@@ -47,15 +47,16 @@ fn run(ctx: &Context) -> Result<String> {
     };
     let cert_file = f.get_str("cert");
     let key_file = f.get_str("key");
+    let now = chrono::Utc::now().timestamp();
     if cert_file.is_empty() {
-        if !f.get_str("domain").is_empty() {
+        let domain = f.get_str("domain");
+        if domain.is_empty() {
             return Err(Error::plain(
-                "bundle -domain (fetching the chain a server sends over TLS) is not supported by cfssl-rs; save the server's chain and use -cert",
+                "Must specify bundle target through -cert or -domain",
             ));
         }
-        return Err(Error::plain(
-            "Must specify bundle target through -cert or -domain",
-        ));
+        let bundle = bundler.bundle_from_remote(domain, f.get_str("ip"), &flavor, now)?;
+        return Ok(bundle.to_json());
     }
     let (certs, key) = if cert_file == "-" {
         let certs = input::read_file_or_stdin(cert_file)?;
@@ -79,7 +80,6 @@ fn run(ctx: &Context) -> Result<String> {
         };
         (certs, key)
     };
-    let now = chrono::Utc::now().timestamp();
     let bundle = bundler.bundle_from_pem_or_der(&certs, &key, &flavor, now)?;
     Ok(bundle.to_json())
 }

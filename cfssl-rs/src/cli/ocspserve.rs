@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::log;
 use crate::ocsp::responder::{self, Method, Source};
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method as HttpMethod, StatusCode, Uri};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderValue, Method as HttpMethod, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
@@ -86,44 +86,54 @@ fn serve(addr: &str, prefix: &str, source: Arc<dyn Source>) -> Result<()> {
     })
 }
 
-async fn handle(
-    State(st): State<Arc<Responder>>,
-    method: HttpMethod,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(st): State<Arc<Responder>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
     // cfssl mounts the responder on `-path` (a subtree when it ends in '/'); the
     // request is what follows it. cfssl passes the whole path on, which breaks
     // decoding under any prefix but "/"; stripping it makes `-path` usable.
-    let path = uri.path().to_string();
-    let rest = match path.strip_prefix(st.prefix.as_str()) {
-        Some(rest) if st.prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/') => {
-            rest.to_string()
-        }
+    let rest = match parts.uri.path().strip_prefix(st.prefix.as_str()) {
+        Some(rest) if st.prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/') => rest,
         _ => return (StatusCode::NOT_FOUND, "404 page not found\n").into_response(),
     };
-    let if_none_match = headers
+    // Read the way axum's `Bytes` extractor reads a body, with its default size limit.
+    let posted = match parts.method {
+        HttpMethod::POST => match Bytes::from_request(Request::new(body), &()).await {
+            Ok(b) => b,
+            Err(rejection) => return rejection.into_response(),
+        },
+        _ => Bytes::new(),
+    };
+    let method = match parts.method {
+        HttpMethod::GET => Method::Get(rest),
+        HttpMethod::POST => Method::Post(&posted),
+        _ => Method::Other,
+    };
+    let if_none_match = parts
+        .headers
         .get("if-none-match")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let source = st.source.clone();
-    let answered = tokio::task::spawn_blocking(move || {
-        let m = match method {
-            HttpMethod::GET => Method::Get(&rest),
-            HttpMethod::POST => Method::Post(&body),
-            _ => Method::Other,
-        };
-        responder::answer(
-            source.as_ref(),
-            m,
-            if_none_match.as_deref(),
-            chrono::Utc::now(),
-        )
-    })
-    .await;
-    let Ok(answer) = answered else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        .and_then(|v| v.to_str().ok());
+    let answer = match responder::decode(method) {
+        Err(answer) => answer,
+        Ok(decoded) => {
+            // A lookup that can be had without waiting (memory, an unlocked SQLite file)
+            // runs right here: a hop to the blocking pool costs more than the lookup.
+            let (decoded, found) = match st.source.response_now(&decoded.req) {
+                Some(found) => (decoded, found),
+                None => {
+                    let source = st.source.clone();
+                    let waited = tokio::task::spawn_blocking(move || {
+                        let found = source.response(&decoded.req);
+                        (decoded, found)
+                    })
+                    .await;
+                    match waited {
+                        Ok(done) => done,
+                        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                    }
+                }
+            };
+            responder::respond(&decoded, found, if_none_match, chrono::Utc::now())
+        }
     };
     // Built by hand so that no Content-Type is added where cfssl sends none.
     let mut response = Response::new(axum::body::Body::from(answer.body));

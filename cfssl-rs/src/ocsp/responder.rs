@@ -15,11 +15,17 @@ const MALFORMED: &[u8] = &[0x30, 0x03, 0x0a, 0x01, 0x01];
 const INTERNAL_ERROR: &[u8] = &[0x30, 0x03, 0x0a, 0x01, 0x02];
 const UNAUTHORIZED: &[u8] = &[0x30, 0x03, 0x0a, 0x01, 0x06];
 
+/// What a lookup in a `Source` gives: the stored response, `Ok(None)` when there is
+/// none, or an `Err` when the source itself failed (the database is down).
+pub type Found = std::result::Result<Option<Vec<u8>>, String>;
+
 /// Where responses come from.
 pub trait Source: Send + Sync {
-    /// The stored response for `req`; `Ok(None)` when there is none. An `Err` is a
-    /// failure of the source itself (the database is down).
-    fn response(&self, req: &Request) -> std::result::Result<Option<Vec<u8>>, String>;
+    /// The stored response for `req`; may wait (for a database).
+    fn response(&self, req: &Request) -> Found;
+    /// The same, when it can be had without waiting; `None` means call `response` off
+    /// the async workers.
+    fn response_now(&self, req: &Request) -> Option<Found>;
 }
 
 /// cfssl's `InMemorySource`: responses keyed by serial alone (decimal), whatever
@@ -63,8 +69,12 @@ impl InMemory {
 }
 
 impl Source for InMemory {
-    fn response(&self, req: &Request) -> std::result::Result<Option<Vec<u8>>, String> {
+    fn response(&self, req: &Request) -> Found {
         Ok(self.by_serial.get(&req.serial.to_string()).cloned())
+    }
+
+    fn response_now(&self, req: &Request) -> Option<Found> {
+        Some(self.response(req))
     }
 }
 
@@ -81,24 +91,37 @@ impl DbSource {
     }
 }
 
-impl Source for DbSource {
-    fn response(&self, req: &Request) -> std::result::Result<Option<Vec<u8>>, String> {
-        let aki: String = req
-            .issuer_key_hash
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let records = self
-            .db
-            .get_ocsp(&req.serial.to_string(), &aki)
-            .map_err(|e| {
-                log::error(&format!("Error obtaining OCSP response: {e}"));
-                format!("failed to obtain OCSP response: {e}")
-            })?;
-        Ok(records
+/// The row key of `req`: serial (decimal) and issuer key hash (hex).
+fn row_key(req: &Request) -> (String, String) {
+    (
+        req.serial.to_string(),
+        crate::certdb::record::hex_lower(&req.issuer_key_hash),
+    )
+}
+
+/// Of the rows found, the one that expires last.
+fn latest(rows: Result<Vec<crate::certdb::OcspRecord>>) -> Found {
+    match rows {
+        Ok(rows) => Ok(rows
             .into_iter()
             .reduce(|best, r| if r.expiry > best.expiry { r } else { best })
-            .map(|r| r.body))
+            .map(|r| r.body)),
+        Err(e) => {
+            log::error(&format!("Error obtaining OCSP response: {e}"));
+            Err(format!("failed to obtain OCSP response: {e}"))
+        }
+    }
+}
+
+impl Source for DbSource {
+    fn response(&self, req: &Request) -> Found {
+        let (serial, aki) = row_key(req);
+        latest(self.db.get_ocsp(&serial, &aki))
+    }
+
+    fn response_now(&self, req: &Request) -> Option<Found> {
+        let (serial, aki) = row_key(req);
+        self.db.get_ocsp_now(&serial, &aki).map(latest)
     }
 }
 
@@ -144,28 +167,40 @@ impl Answer {
     }
 }
 
-/// Answers one request at `now`. `if_none_match` is the request's `If-None-Match`.
-pub fn answer(
-    source: &dyn Source,
-    method: Method,
+/// A request read from its method, path or body, waiting for its lookup.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The DER request, for the log lines of a failed lookup.
+    body: Vec<u8>,
+    pub req: Request,
+}
+
+/// Reads the request; what cannot be looked up is answered right away.
+pub fn decode(method: Method) -> std::result::Result<Decoded, Answer> {
+    let body = match method {
+        Method::Get(path) => get_request_bytes(path).ok_or_else(|| Answer::new(400))?,
+        Method::Post(body) => body.to_vec(),
+        Method::Other => return Err(Answer::new(405)),
+    };
+    match parse_request(&body) {
+        Ok(req) => Ok(Decoded { body, req }),
+        Err(_) => Err(Answer::new(200).ocsp(400, MALFORMED)),
+    }
+}
+
+/// The answer at `now` to a decoded request whose lookup gave `found`. `if_none_match`
+/// is the request's `If-None-Match`.
+pub fn respond(
+    decoded: &Decoded,
+    found: Found,
     if_none_match: Option<&str>,
     now: DateTime<Utc>,
 ) -> Answer {
-    let body = match method {
-        Method::Get(path) => match get_request_bytes(path) {
-            Some(b) => b,
-            None => return Answer::new(400),
-        },
-        Method::Post(body) => body.to_vec(),
-        Method::Other => return Answer::new(405),
-    };
+    let req = &decoded.req;
     // Only the log lines of a failed lookup show the request, so it is encoded there.
-    let b64 = || base64::engine::general_purpose::STANDARD.encode(&body);
+    let b64 = || base64::engine::general_purpose::STANDARD.encode(&decoded.body);
     let pending = Answer::new(200);
-    let Ok(req) = parse_request(&body) else {
-        return pending.ocsp(400, MALFORMED);
-    };
-    let response = match source.response(&req) {
+    let response = match found {
         Ok(Some(r)) => r,
         Ok(None) => {
             log::info(&format!(
@@ -274,19 +309,42 @@ mod tests {
 
     struct Empty;
     impl Source for Empty {
-        fn response(&self, _: &Request) -> std::result::Result<Option<Vec<u8>>, String> {
+        fn response(&self, _: &Request) -> Found {
             Ok(None)
+        }
+        fn response_now(&self, _: &Request) -> Option<Found> {
+            None
         }
     }
 
     #[test]
     fn statuses_without_a_response() {
-        let now = Utc::now();
-        assert_eq!(answer(&Empty, Method::Other, None, now).status, 405);
-        let bad = answer(&Empty, Method::Post(b"xyz"), None, now);
+        let status = |m| decode(m).map(|_| ()).unwrap_err();
+        assert_eq!(status(Method::Other).status, 405);
+        let bad = status(Method::Post(b"xyz"));
         assert_eq!((bad.status, bad.body.as_slice()), (400, MALFORMED));
-        let get = answer(&Empty, Method::Get("/garbage"), None, now);
+        let get = status(Method::Get("/garbage"));
         assert_eq!((get.status, get.body.len()), (400, 0));
         assert_eq!(get.headers.len(), 1);
+    }
+
+    #[test]
+    fn lookups_that_find_nothing_or_fail() {
+        // openssl ocsp -issuer root-ca.pem -cert gamma.pem -no_nonce -reqout (golden case)
+        let der = crate::gobase64::decode(b"MFUwUzBRME8wTTAJBgUrDgMCGgUABBREUa/zNYQnatYPTAHFHCJvuP3s+wQUyAXVxozPXCzFkBfsOUCHXoxH2BwCFBukFzOuMxXIH0BamGMgwPZvgmWG").unwrap();
+        let decoded = decode(Method::Post(&der)).unwrap();
+        assert_eq!(Empty.response_now(&decoded.req), None);
+        let none = respond(&decoded, Empty.response(&decoded.req), None, Utc::now());
+        assert_eq!((none.status, none.body.as_slice()), (200, UNAUTHORIZED));
+        let failed = respond(&decoded, Err("down".into()), None, Utc::now());
+        assert_eq!(
+            (failed.status, failed.body.as_slice()),
+            (500, INTERNAL_ERROR)
+        );
+        let garbage = respond(&decoded, Ok(Some(b"xyz".to_vec())), None, Utc::now());
+        assert_eq!(
+            (garbage.status, garbage.body.as_slice()),
+            (200, INTERNAL_ERROR)
+        );
     }
 }

@@ -24,9 +24,9 @@ pub fn normalize(addr: &str) -> Result<String, String> {
     if u.scheme != "https" {
         u.scheme = "http".into();
     }
-    let port = match split_host_port(&u.host) {
-        Ok(port) => port,
-        Err(_) => split_host_port(&format!("{}:8888", u.host))?,
+    let port = match gourl::split_host_port(&u.host) {
+        Ok((_, port)) => port,
+        Err(_) => gourl::split_host_port(&format!("{}:8888", u.host))?.1,
     };
     if !port.is_empty() && port.parse::<i64>().is_err() {
         return Err(format!(
@@ -69,42 +69,6 @@ fn join_host_port(host: &str, port: &str) -> String {
     } else {
         format!("{host}:{port}")
     }
-}
-
-/// Go's `net.SplitHostPort`, returning only the port.
-fn split_host_port(hostport: &str) -> Result<String, String> {
-    let err = |m: &str| format!("address {hostport}: {m}");
-    let Some(i) = hostport.rfind(':') else {
-        return Err(err("missing port in address"));
-    };
-    let (j, k) = if hostport.starts_with('[') {
-        let Some(end) = hostport.find(']') else {
-            return Err(err("missing ']' in address"));
-        };
-        if end + 1 == hostport.len() {
-            return Err(err("missing port in address"));
-        }
-        if end + 1 != i {
-            return Err(err(if hostport.as_bytes()[end + 1] == b':' {
-                "too many colons in address"
-            } else {
-                "missing port in address"
-            }));
-        }
-        (1, end + 1)
-    } else {
-        if hostport[..i].contains(':') {
-            return Err(err("too many colons in address"));
-        }
-        (0, 0)
-    };
-    if hostport[j..].contains('[') {
-        return Err(err("unexpected '[' in address"));
-    }
-    if hostport[k..].contains(']') {
-        return Err(err("unexpected ']' in address"));
-    }
-    Ok(hostport[i + 1..].to_string())
 }
 
 #[cfg(test)]

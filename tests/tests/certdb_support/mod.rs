@@ -874,3 +874,20 @@ pub fn cfssl_sqlite_schema(db: &Path) {
         sqlite(db, text.split("-- +goose Down").next().unwrap());
     }
 }
+
+/// Another process (sqlite3) holding `db` locked with BEGIN EXCLUSIVE until the guard
+/// ends it. The lock is taken shortly after this returns, once sqlite3 has read its
+/// input.
+pub fn sqlite_exclusive_lock(db: &Path) -> (std::process::ChildStdin, ProcGuard) {
+    use std::io::Write as _;
+    let mut locker = Command::new(require_tool("sqlite3"))
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = locker.stdin.take().unwrap();
+    stdin.write_all(b"BEGIN EXCLUSIVE;\nSELECT 1;\n").unwrap();
+    stdin.flush().unwrap();
+    (stdin, ProcGuard::new("sqlite3 locker", locker))
+}

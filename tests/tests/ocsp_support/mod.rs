@@ -90,9 +90,8 @@ pub fn ask_post(dir: &Path, port: u16, cert: &str) -> Output {
     )
 }
 
-/// Asks with an RFC 5019 GET (openssl 3.0 only POSTs): the request DER, base64, URL-
-/// escaped in the path; the answer is then read back by `openssl ocsp -respin`.
-pub fn ask_get(dir: &Path, server: &Served, cert: &str) -> Output {
+/// The DER OCSP request openssl makes for `cert` (issued by the root CA), no nonce.
+pub fn request_der(dir: &Path, cert: &str) -> Vec<u8> {
     let req = dir.join(format!("{cert}.req"));
     let out = openssl(
         dir,
@@ -108,7 +107,13 @@ pub fn ask_get(dir: &Path, server: &Served, cert: &str) -> Output {
         ],
     );
     assert!(out.success(), "{}", out.both());
-    let b64 = base64::engine::general_purpose::STANDARD.encode(fs::read(&req).unwrap());
+    fs::read(&req).unwrap()
+}
+
+/// Asks with an RFC 5019 GET (openssl 3.0 only POSTs): the request DER, base64, URL-
+/// escaped in the path; the answer is then read back by `openssl ocsp -respin`.
+pub fn ask_get(dir: &Path, server: &Served, cert: &str) -> Output {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(request_der(dir, cert));
     let path = format!(
         "/{}",
         b64.replace('+', "%2B")
