@@ -2,7 +2,8 @@
 #
 #   make                  build release binaries, then run tls-setup with them
 #   make test             build release binaries, then run every test (cargo test --workspace)
-#   make install PREFIX=/usr/local   (cfssl, cfssljson, cfssl-certinfo, mkbundle, multirootca)
+#   make install PREFIX=/usr/local   (cfssl, cfssljson, cfssl-certinfo, mkbundle, multirootca,
+#                                     cfssl-migrate; tests/tests/install.rs runs it)
 #   make clean
 #   make fuzz             run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz + nightly)
 

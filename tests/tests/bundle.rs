@@ -11,7 +11,8 @@
 mod common;
 
 use common::{
-    cfssl_bin, clean_command, free_ports, loud, require_tool, run_bounded, Output, ProcGuard,
+    cfssl_bin, clean_command, free_ports, loud, post_json, require_tool, run_bounded,
+    wait_for_port, Output, ProcGuard,
 };
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -609,40 +610,15 @@ impl Serve {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let mut guard = ProcGuard::new("serve", cmd.spawn().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(guard.is_running(), "serve exited");
-            assert!(Instant::now() < deadline, "serve not up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_port(&mut guard, port);
         Serve {
             _guard: guard,
             port,
         }
     }
 
-    /// POST /api/v1/cfssl/bundle: the HTTP status and the JSON body (HTTP/1.0, so the
-    /// body is not chunked).
     fn bundle(&self, request: &serde_json::Value) -> (u16, serde_json::Value) {
-        let body = request.to_string();
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let head = format!(
-            "POST /api/v1/cfssl/bundle HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body.as_bytes()).unwrap();
-        let mut raw = String::new();
-        let _ = s.read_to_string(&mut raw);
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let v = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {raw}"));
-        (status, v)
+        post_json(self.port, "/api/v1/cfssl/bundle", &request.to_string())
     }
 }
 

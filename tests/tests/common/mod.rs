@@ -530,3 +530,38 @@ pub fn require_tool(name: &str) -> PathBuf {
     which(name).unwrap_or_else(|| panic!("`{name}` is required for this test but is not on PATH"))
 }
 pub mod tls;
+
+/// Waits (at most 20 s) until 127.0.0.1:`port` accepts connections; panics when the
+/// server exits or the time is up.
+pub fn wait_for_port(server: &mut ProcGuard, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(server.is_running(), "{} exited", server.name);
+        assert!(Instant::now() < deadline, "{} not up", server.name);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// POST `body` to `path` on 127.0.0.1:`port`: the HTTP status and the body parsed as
+/// JSON. HTTP/1.0, so the answer is not chunked.
+pub fn post_json(port: u16, path: &str, body: &str) -> (u16, serde_json::Value) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut raw = String::new();
+    let _ = s.read_to_string(&mut raw);
+    let (head, json) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let v = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {raw}"));
+    (status, v)
+}
