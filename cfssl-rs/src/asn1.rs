@@ -117,16 +117,14 @@ pub fn oid_from_arcs(arcs: &[i64]) -> Option<Vec<u8>> {
         return None;
     }
     let first = (arcs[0] as u128) * 40 + arcs[1] as u128;
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(2 * arcs.len());
     for arc in std::iter::once(first).chain(arcs[2..].iter().map(|&a| a as u128)) {
-        let mut chunk = vec![(arc & 0x7f) as u8];
-        let mut rest = arc >> 7;
-        while rest > 0 {
-            chunk.push(0x80 | (rest & 0x7f) as u8);
-            rest >>= 7;
+        // Base 128, most significant group first, all but the last with the top bit.
+        let groups = (u128::BITS - arc.leading_zeros()).div_ceil(7).max(1);
+        for g in (0..groups).rev() {
+            let bits = ((arc >> (7 * g)) & 0x7f) as u8;
+            body.push(if g > 0 { 0x80 | bits } else { bits });
         }
-        chunk.reverse();
-        body.extend(chunk);
     }
     Some(tlv(OID, &body))
 }

@@ -810,11 +810,9 @@ pub fn parse_pem(data: &[u8]) -> Result<ParsedCsr> {
 
 /// Parses a CSR and checks its self-signature, as cfssl's signer does.
 pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
-    use x509_parser::prelude::*;
-    let (_, csr) = X509CertificationRequest::from_der(der)
-        .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
+    let (rest, csr) = decode(der)?;
     // Go parses the whole request (SAN rules included) before checking its signature.
-    let parsed = view(der)?;
+    let parsed = view_of(rest, &csr)?;
     let info = &csr.certification_request_info;
     verify_signature(
         9300,
@@ -829,9 +827,27 @@ pub fn parse_der(der: &[u8]) -> Result<ParsedCsr> {
 /// What the signer takes from a CSR: subject, key, requested extensions, SANs, CA flag;
 /// the signature is not checked. Fails (9003) where Go's `ParseCertificateRequest` does.
 pub fn view(der: &[u8]) -> Result<ParsedCsr> {
+    let (rest, csr) = decode(der)?;
+    view_of(rest, &csr)
+}
+
+fn decode(
+    der: &[u8],
+) -> Result<(
+    &[u8],
+    x509_parser::certification_request::X509CertificationRequest<'_>,
+)> {
+    use x509_parser::prelude::FromDer;
+    x509_parser::certification_request::X509CertificationRequest::from_der(der)
+        .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))
+}
+
+/// [`view`] of a request already decoded, `rest` being what followed it.
+fn view_of(
+    rest: &[u8],
+    csr: &x509_parser::certification_request::X509CertificationRequest,
+) -> Result<ParsedCsr> {
     use x509_parser::prelude::*;
-    let (rest, csr) = X509CertificationRequest::from_der(der)
-        .map_err(|e| Error::coded(9003, format!("asn1: syntax error: {e}")))?;
     if !rest.is_empty() {
         return Err(Error::coded(
             9003,

@@ -84,7 +84,11 @@ fn router(app: AppState, mr: Arc<Multiroot>) -> Router {
         )
         .route(
             &format!("{}info", api::PREFIX),
-            api::api_route(&[hyper::Method::POST], api::info::process),
+            api::api_route(
+                &[hyper::Method::POST],
+                api::info::process,
+                api::Work::Blocking,
+            ),
         )
         .route(
             "/metrics",
