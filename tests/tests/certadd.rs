@@ -10,15 +10,6 @@ use certdb_support::*;
 use common::*;
 use serde_json::json;
 use std::path::Path;
-use std::process::Command;
-
-fn sqlite(db: &Path, sql: &str) -> String {
-    let mut c = Command::new(require_tool("sqlite3"));
-    c.args(["-batch", "-separator", "|"]).arg(db);
-    let out = run_bounded(c, Some(sql.as_bytes()), T);
-    assert!(out.success(), "sqlite3 {sql}: {}", out.both());
-    out.stdout.trim().to_string()
-}
 
 /// A certificate signed without a database, and what certadd needs to know about it.
 struct Unrecorded {
@@ -223,28 +214,9 @@ fn added_rows_are_stored_as_cfssl_stores_them_and_read_back() {
     assert!(info.success(), "{}", info.both());
     let v: serde_json::Value = serde_json::from_str(&info.stdout).unwrap();
     assert_eq!(v["pem"].as_str().unwrap().trim(), full.pem.trim());
-    let crls: Vec<(std::path::PathBuf, Output)> = std::iter::once(cfssl_bin())
-        .chain(std::env::var_os("CFSSL_REF").map(Into::into))
-        .map(|bin| {
-            let out = run_in(
-                d.path(),
-                &bin,
-                &[
-                    "crl",
-                    "-db-config",
-                    &cfg,
-                    "-ca",
-                    "root-ca.pem",
-                    "-ca-key",
-                    "root-ca-key.pem",
-                ],
-            );
-            (bin, out)
-        })
-        .collect();
-    for (bin, out) in crls {
-        assert!(out.success(), "{} crl: {}", bin.display(), out.both());
-        let text = crl_text(d.path(), &out.stdout);
+    let bins = std::iter::once(cfssl_bin()).chain(std::env::var_os("CFSSL_REF").map(Into::into));
+    for bin in bins {
+        let text = crl_by(d.path(), &bin, &cfg, &[]);
         assert!(text.contains(&decimal_to_hex(&bare.serial)), "{text}");
         assert!(!text.contains(&decimal_to_hex(&full.serial)), "{text}");
     }

@@ -34,17 +34,7 @@ fn mysql_flow_matches_cfssl() {
 #[test]
 fn mysql_shared_with_cfssl_1_6_5() {
     let Some(m) = server() else { return };
-    let Some(reference) = cfssl_ref() else { return };
-    let d = scratch();
-    let dsn = m.create_db("interop");
-    let cfg = write_db_config(d.path(), "db.json", "mysql", &dsn);
-    let out = run_in(
-        d.path(),
-        &migrate_bin(),
-        &["-db-config", cfg.to_str().unwrap()],
-    );
-    assert!(out.success(), "{}", out.both());
-    interop_flow(d.path(), &reference, cfg.to_str().unwrap(), &|sql| {
+    interop_on("mysql", &m.create_db("interop"), &|sql| {
         m.sql("interop", sql)
     });
 }
@@ -57,32 +47,12 @@ fn mysql_wrong_password_and_server_down() {
     m.sql("", "CREATE USER 'cfssl'@'127.0.0.1' IDENTIFIED BY 'right'; GRANT ALL ON auth.* TO 'cfssl'@'127.0.0.1'");
     let ok = format!("cfssl:right@tcp(127.0.0.1:{})/auth?parseTime=true", m.port);
     let cfg = write_db_config(d.path(), "ok.json", "mysql", &ok);
-    let out = run_in(
-        d.path(),
-        &migrate_bin(),
-        &["-db-config", cfg.to_str().unwrap()],
-    );
-    assert!(out.success(), "{}", out.both());
+    migrate(d.path(), cfg.to_str().unwrap());
     sign(d.path(), cfg.to_str().unwrap());
 
     let bad = format!("cfssl:wrong@tcp(127.0.0.1:{})/auth?parseTime=true", m.port);
     let cfg = write_db_config(d.path(), "bad.json", "mysql", &bad);
-    let out = cfssl(
-        d.path(),
-        &[
-            "sign",
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            cfg.to_str().unwrap(),
-            "req.csr",
-        ],
-    );
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.both());
+    let out = sign_fails(d.path(), cfg.to_str().unwrap());
     assert!(
         out.stderr.contains("Access denied for user 'cfssl'"),
         "{}",
@@ -93,7 +63,6 @@ fn mysql_wrong_password_and_server_down() {
         "the password is never printed: {}",
         out.both()
     );
-    assert!(!out.stdout.contains("BEGIN CERTIFICATE"));
 
     // Nothing listens on this port.
     let down = format!(
@@ -101,19 +70,13 @@ fn mysql_wrong_password_and_server_down() {
         common::free_ports(1)[0]
     );
     let cfg = write_db_config(d.path(), "down.json", "mysql", &down);
-    let out = cfssl(
+    let out = revoke_out(
         d.path(),
-        &[
-            "revoke",
-            "-db-config",
-            cfg.to_str().unwrap(),
-            "-serial",
-            "1",
-            "-aki",
-            "ab",
-            "-reason",
-            "1",
-        ],
+        &common::cfssl_bin(),
+        cfg.to_str().unwrap(),
+        "1",
+        "ab",
+        "1",
     );
     assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.both());
     assert!(

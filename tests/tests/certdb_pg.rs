@@ -28,17 +28,7 @@ fn pg_flow_matches_cfssl() {
 #[test]
 fn pg_shared_with_cfssl_1_6_5() {
     let Some(pg) = server() else { return };
-    let Some(reference) = cfssl_ref() else { return };
-    let d = scratch();
-    let dsn = pg.create_db("interop");
-    let cfg = write_db_config(d.path(), "db.json", "postgres", &dsn);
-    let out = run_in(
-        d.path(),
-        &migrate_bin(),
-        &["-db-config", cfg.to_str().unwrap()],
-    );
-    assert!(out.success(), "{}", out.both());
-    interop_flow(d.path(), &reference, cfg.to_str().unwrap(), &|sql| {
+    interop_on("postgres", &pg.create_db("interop"), &|sql| {
         pg.psql("interop", sql)
     });
 }
@@ -52,49 +42,16 @@ fn pg_down_then_back() {
     let dsn = pg.create_db("downup");
     let cfg = write_db_config(d.path(), "db.json", "postgres", &dsn);
     let cfg = cfg.to_str().unwrap();
-    let out = run_in(d.path(), &migrate_bin(), &["-db-config", cfg]);
-    assert!(out.success(), "{}", out.both());
+    migrate(d.path(), cfg);
     pg.stop();
-    let out = cfssl(
-        d.path(),
-        &[
-            "sign",
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            cfg,
-            "req.csr",
-        ],
-    );
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.both());
+    let out = sign_fails(d.path(), cfg);
     assert!(
         out.stderr
             .contains(r#"{"code":11000,"message":"cannot connect to the certificate database"#),
         "{}",
         out.both()
     );
-    assert!(
-        !out.stdout.contains("BEGIN CERTIFICATE"),
-        "no certificate without its row"
-    );
-    let out = cfssl(
-        d.path(),
-        &[
-            "revoke",
-            "-db-config",
-            cfg,
-            "-serial",
-            "1",
-            "-aki",
-            "ab",
-            "-reason",
-            "1",
-        ],
-    );
+    let out = revoke_out(d.path(), &common::cfssl_bin(), cfg, "1", "ab", "1");
     assert!(out.stderr.contains("cannot connect"), "{}", out.both());
     pg.start_again();
     let pem = sign(d.path(), cfg);
@@ -113,21 +70,7 @@ fn pg_down_then_back() {
     // A database without cfssl's tables: the driver's own words, after signing.
     let bare = pg.create_db("bare");
     let cfg = write_db_config(d.path(), "bare.json", "postgres", &bare);
-    let out = cfssl(
-        d.path(),
-        &[
-            "sign",
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            cfg.to_str().unwrap(),
-            "req.csr",
-        ],
-    );
+    let out = sign_fails(d.path(), cfg.to_str().unwrap());
     assert!(
         out.stderr
             .contains(r#"{"code":11000,"message":"pq: relation \"certificates\" does not exist"}"#),

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,14 +23,7 @@ fn start_server(dir: &Path, port: u16, db_json: &str) -> ProcGuard {
     let mut cmd = clean_command(cfssl_bin());
     cmd.current_dir(dir)
         .args(["serve", "-address", "127.0.0.1", "-port", &port.to_string()])
-        .args([
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-        ])
+        .args(SIGNER_FLAGS)
         .args(["-db-config", db_json, "-loglevel", "3"])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -188,8 +181,7 @@ fn three_replicas_on_one_postgres_survive_a_sigkill() {
     let dsn = pg.create_db("scale");
     let cfg = write_db_config(d.path(), "db.json", "postgres", &dsn);
     let cfg = cfg.to_str().unwrap();
-    let out = run_in(d.path(), &migrate_bin(), &["-db-config", cfg]);
-    assert!(out.success(), "{}", out.both());
+    migrate(d.path(), cfg);
     let csr = std::fs::read_to_string(d.path().join("req.csr")).unwrap();
     let ports = free_ports(3);
     let servers: Vec<Arc<Mutex<ProcGuard>>> = ports
@@ -247,8 +239,7 @@ fn sqlite_survives_a_sigkill_of_its_server() {
     let db = d.path().join("certs.db");
     let cfg = write_db_config(d.path(), "db.json", "sqlite3", db.to_str().unwrap());
     let cfg = cfg.to_str().unwrap();
-    let out = run_in(d.path(), &migrate_bin(), &["-db-config", cfg]);
-    assert!(out.success(), "{}", out.both());
+    migrate(d.path(), cfg);
     let csr = std::fs::read_to_string(d.path().join("req.csr")).unwrap();
     let port = free_ports(1)[0];
     let server = Arc::new(Mutex::new(start_server(d.path(), port, cfg)));
@@ -263,15 +254,9 @@ fn sqlite_survives_a_sigkill_of_its_server() {
         "{} answered",
         received.len()
     );
-    let sqlite = |sql: &str| {
-        let mut c = Command::new(require_tool("sqlite3"));
-        c.args(["-batch", "-separator", "|"]).arg(&db);
-        let out = run_bounded(c, Some(sql.as_bytes()), T);
-        assert!(out.success(), "{}", out.both());
-        out.stdout
-    };
-    assert_eq!(sqlite("PRAGMA integrity_check;").trim(), "ok");
+    assert_eq!(sqlite(&db, "PRAGMA integrity_check;"), "ok");
     let raw = sqlite(
+        &db,
         "SELECT serial_number, replace(pem, char(10), '~'), status, common_name FROM certificates;",
     );
     let rows: Vec<(String, String, String, String)> = raw

@@ -8,25 +8,6 @@ mod common;
 use certdb_support::*;
 use common::*;
 use std::path::Path;
-use std::process::Command;
-
-fn sqlite(db: &Path, sql: &str) -> String {
-    let mut c = Command::new(require_tool("sqlite3"));
-    c.args(["-batch", "-separator", "|"]).arg(db);
-    let out = run_bounded(c, Some(sql.as_bytes()), T);
-    assert!(out.success(), "sqlite3 {sql}: {}", out.both());
-    out.stdout
-}
-
-/// cfssl's schema made by hand from its migration files, as the golden cases do.
-fn cfssl_schema(dir: &Path, db: &Path) {
-    for f in ["sqlite-001.sql", "sqlite-002.sql"] {
-        let text = std::fs::read_to_string(fixtures().join(f)).unwrap();
-        let up = text.split("-- +goose Down").next().unwrap();
-        sqlite(db, up);
-    }
-    let _ = dir;
-}
 
 #[test]
 fn sqlite_flow_matches_cfssl() {
@@ -43,26 +24,25 @@ fn sqlite_flow_matches_cfssl() {
         "text|text|blob|blob",
         "Go's sqlite3 storage classes"
     );
-    assert_eq!(sqlite(&db, "PRAGMA integrity_check").trim(), "ok");
+    assert_eq!(sqlite(&db, "PRAGMA integrity_check"), "ok");
 }
 
 #[test]
 fn migrate_respects_databases_made_by_others() {
     let d = scratch();
+    let migrate_to_v2 = |db: &Path, name: &str| {
+        let cfg = write_db_config(d.path(), name, "sqlite3", db.to_str().unwrap());
+        let out = migrate(d.path(), cfg.to_str().unwrap());
+        assert_eq!(out.stdout.trim(), "schema version 2", "{}", out.both());
+    };
     // Tables made by hand from cfssl's files: recorded, not recreated.
     let db = d.path().join("hand.db");
-    cfssl_schema(d.path(), &db);
+    cfssl_sqlite_schema(&db);
     sqlite(&db, "INSERT INTO certificates (serial_number, authority_key_identifier, status, pem) VALUES ('1', 'ab', 'good', 'x')");
-    let cfg = write_db_config(d.path(), "hand.json", "sqlite3", db.to_str().unwrap());
-    let out = run_in(
-        d.path(),
-        &migrate_bin(),
-        &["-db-config", cfg.to_str().unwrap()],
-    );
-    assert_eq!(out.stdout.trim(), "schema version 2", "{}", out.both());
-    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates").trim(), "1");
+    migrate_to_v2(&db, "hand.json");
+    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates"), "1");
     assert_eq!(
-        sqlite(&db, "SELECT group_concat(version_id) FROM goose_db_version").trim(),
+        sqlite(&db, "SELECT group_concat(version_id) FROM goose_db_version"),
         "0,1,2"
     );
 
@@ -70,40 +50,25 @@ fn migrate_respects_databases_made_by_others() {
     let v1 = d.path().join("v1.db");
     let text = std::fs::read_to_string(fixtures().join("sqlite-001.sql")).unwrap();
     sqlite(&v1, text.split("-- +goose Down").next().unwrap());
-    let cfg = write_db_config(d.path(), "v1.json", "sqlite3", v1.to_str().unwrap());
-    let out = run_in(
-        d.path(),
-        &migrate_bin(),
-        &["-db-config", cfg.to_str().unwrap()],
-    );
-    assert_eq!(out.stdout.trim(), "schema version 2", "{}", out.both());
+    migrate_to_v2(&v1, "v1.json");
     assert_eq!(
-        sqlite(&v1, "SELECT count(*) FROM pragma_table_info('certificates') WHERE name IN ('issued_at','not_before','metadata','sans','common_name')").trim(),
+        sqlite(&v1, "SELECT count(*) FROM pragma_table_info('certificates') WHERE name IN ('issued_at','not_before','metadata','sans','common_name')"),
         "5"
     );
 
     // A goose-made database at version 2 is left as it is.
     let g = d.path().join("goose.db");
-    cfssl_schema(d.path(), &g);
+    cfssl_sqlite_schema(&g);
     sqlite(&g, "CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now'))); INSERT INTO goose_db_version (version_id, is_applied) VALUES (0,1),(1,1),(2,1);");
-    let cfg = write_db_config(d.path(), "goose.json", "sqlite3", g.to_str().unwrap());
-    let out = run_in(
-        d.path(),
-        &migrate_bin(),
-        &["-db-config", cfg.to_str().unwrap()],
-    );
-    assert_eq!(out.stdout.trim(), "schema version 2", "{}", out.both());
-    assert_eq!(
-        sqlite(&g, "SELECT count(*) FROM goose_db_version").trim(),
-        "3"
-    );
+    migrate_to_v2(&g, "goose.json");
+    assert_eq!(sqlite(&g, "SELECT count(*) FROM goose_db_version"), "3");
 }
 
 #[test]
 fn hostile_serials_and_key_ids_never_reach_sql() {
     let d = scratch();
     let db = d.path().join("certs.db");
-    cfssl_schema(d.path(), &db);
+    cfssl_sqlite_schema(&db);
     let cfg = write_db_config(d.path(), "db.json", "sqlite3", db.to_str().unwrap());
     let cfg = cfg.to_str().unwrap();
     let pem = sign(d.path(), cfg);
@@ -149,25 +114,12 @@ fn hostile_serials_and_key_ids_never_reach_sql() {
         }
     }
     assert_eq!(
-        sqlite(&db, "SELECT status FROM certificates").trim(),
+        sqlite(&db, "SELECT status FROM certificates"),
         "good",
         "nothing was revoked or dropped"
     );
     // An unknown, well-formed certificate: cfssl's not-found errors.
-    let out = cfssl(
-        d.path(),
-        &[
-            "revoke",
-            "-db-config",
-            cfg,
-            "-serial",
-            "12345",
-            "-aki",
-            &aki,
-            "-reason",
-            "1",
-        ],
-    );
+    let out = revoke_out(d.path(), &cfssl_bin(), cfg, "12345", &aki, "1");
     assert!(
         out.stderr.contains(
             r#"{"code":11200,"message":"failed to revoke the certificate: certificate not found"}"#
@@ -194,7 +146,7 @@ fn hostile_serials_and_key_ids_never_reach_sql() {
 fn expired_revoked_certificates_stay_out_of_the_crl() {
     let d = scratch();
     let db = d.path().join("certs.db");
-    cfssl_schema(d.path(), &db);
+    cfssl_sqlite_schema(&db);
     let cfg = write_db_config(d.path(), "db.json", "sqlite3", db.to_str().unwrap());
     let cfg = cfg.to_str().unwrap();
     let pem = sign(d.path(), cfg);
@@ -202,37 +154,8 @@ fn expired_revoked_certificates_stay_out_of_the_crl() {
     sqlite(&db, &format!(
         "INSERT INTO certificates (serial_number, authority_key_identifier, ca_label, status, reason, expiry, revoked_at, pem) VALUES ('777', '{aki}', '', 'revoked', 1, '2020-01-01 00:00:00+00:00', '2019-06-01 00:00:00+00:00', 'x')"
     ));
-    let out = cfssl(
-        d.path(),
-        &[
-            "revoke",
-            "-db-config",
-            cfg,
-            "-serial",
-            &serial,
-            "-aki",
-            &aki,
-            "-reason",
-            "superseded",
-        ],
-    );
-    assert!(out.success(), "{}", out.both());
-    let crl = cfssl(
-        d.path(),
-        &[
-            "crl",
-            "-db-config",
-            cfg,
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-expiry",
-            "1h",
-        ],
-    );
-    assert!(crl.success(), "{}", crl.both());
-    let text = crl_text(d.path(), &crl.stdout);
+    revoke_with(d.path(), &cfssl_bin(), cfg, &serial, &aki, "superseded");
+    let text = crl_by(d.path(), &cfssl_bin(), cfg, &["-expiry", "1h"]);
     assert_eq!(text.matches("Serial Number:").count(), 1, "{text}");
     assert!(text.contains(&decimal_to_hex(&serial)));
     assert!(
@@ -245,67 +168,32 @@ fn expired_revoked_certificates_stay_out_of_the_crl() {
 fn read_only_and_locked_files_fail_clearly_and_issue_nothing() {
     let d = scratch();
     let db = d.path().join("certs.db");
-    cfssl_schema(d.path(), &db);
+    cfssl_sqlite_schema(&db);
     let ro = write_db_config(
         d.path(),
         "ro.json",
         "sqlite3",
         &format!("file:{}?mode=ro", db.display()),
     );
-    let out = cfssl(
-        d.path(),
-        &[
-            "sign",
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            ro.to_str().unwrap(),
-            "req.csr",
-        ],
-    );
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.both());
+    let out = sign_fails(d.path(), ro.to_str().unwrap());
     assert!(
         out.stderr
             .contains(r#"{"code":11000,"message":"attempt to write a readonly database"}"#),
         "{}",
         out.both()
     );
-    assert!(
-        !out.stdout.contains("BEGIN CERTIFICATE"),
-        "no certificate without its row"
-    );
-    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates").trim(), "0");
+    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates"), "0");
 
     // Another process holds the write lock: we wait (bounded), then say so.
     let rw = write_db_config(d.path(), "rw.json", "sqlite3", db.to_str().unwrap());
     let (stdin, mut guard) = sqlite_exclusive_lock(&db);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let out = cfssl(
-        d.path(),
-        &[
-            "sign",
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            rw.to_str().unwrap(),
-            "req.csr",
-        ],
-    );
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.both());
+    let out = sign_fails(d.path(), rw.to_str().unwrap());
     assert!(out.stderr.contains("database is locked"), "{}", out.both());
-    assert!(!out.stdout.contains("BEGIN CERTIFICATE"));
     drop(stdin);
     guard.terminate(std::time::Duration::from_secs(10));
     let pem = sign(d.path(), rw.to_str().unwrap());
     assert!(pem.contains("BEGIN CERTIFICATE"));
-    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates").trim(), "1");
-    assert_eq!(sqlite(&db, "PRAGMA integrity_check").trim(), "ok");
+    assert_eq!(sqlite(&db, "SELECT count(*) FROM certificates"), "1");
+    assert_eq!(sqlite(&db, "PRAGMA integrity_check"), "ok");
 }

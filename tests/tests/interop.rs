@@ -640,11 +640,7 @@ fn bare_ip_remote_signs_through_our_server() {
 fn sqlite_shared_through_serve(writer: &Path, reader: &Path) {
     let tree = Tree::new();
     let db = tree.path("certs.db");
-    for f in ["sqlite-001.sql", "sqlite-002.sql"] {
-        let text = fs::read_to_string(certdb_support::fixtures().join(f)).unwrap();
-        let up = text.split("-- +goose Down").next().unwrap();
-        sqlite(&db, up);
-    }
+    certdb_support::cfssl_sqlite_schema(&db);
     fs::write(
         tree.path("db.json"),
         r#"{"driver":"sqlite3","data_source":"certs.db"}"#,
@@ -660,14 +656,14 @@ fn sqlite_shared_through_serve(writer: &Path, reader: &Path) {
     server.guard.terminate(Duration::from_secs(10));
     let (serial, aki) = certdb_support::serial_and_aki(tree.dir.path(), &cert);
     let row = |cols: &str| {
-        sqlite(
+        certdb_support::sqlite(
             &db,
             &format!(
                 "SELECT {cols} FROM certificates WHERE serial_number = '{serial}' AND authority_key_identifier = '{aki}'"
             ),
         )
     };
-    assert_eq!(row("status").trim(), "good", "{what}: the stored row");
+    assert_eq!(row("status"), "good", "{what}: the stored row");
 
     let what = format!("{who}: certinfo -db-config -serial -aki");
     let id = ["-db-config", "db.json", "-serial", &serial, "-aki", &aki];
@@ -687,7 +683,7 @@ fn sqlite_shared_through_serve(writer: &Path, reader: &Path) {
     let revoke = [&["revoke"][..], &id, &["-reason", "keyCompromise"]].concat();
     let out = tree.run(reader, &revoke);
     assert!(out.success(), "{what}: {out}");
-    assert_eq!(row("status, reason").trim(), "revoked|1", "{what}");
+    assert_eq!(row("status, reason"), "revoked|1", "{what}");
 
     let what = format!("{who}: crl -db-config by the writer");
     let out = tree.run(
@@ -715,14 +711,6 @@ fn sqlite_shared_through_serve(writer: &Path, reader: &Path) {
     // cfssl 1.6.5's CRL carries no reason codes (the row keeps it: checked above).
     assert!(entry.contains("Revocation Date"), "{what}: {entry}");
     assert_eq!(text.matches("Serial Number: ").count(), 1, "{what}: {text}");
-}
-
-fn sqlite(db: &Path, sql: &str) -> String {
-    let mut c = clean_command(require_tool("sqlite3"));
-    c.args(["-batch", "-separator", "|"]).arg(db);
-    let out = run_bounded(c, Some(sql.as_bytes()), T);
-    assert!(out.success(), "sqlite3 {sql}: {out}");
-    out.stdout
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! MULTIROOTCA_REF / CFSSL_REF (cfssl 1.6.5), our client signs through the reference
 //! server and the reference client through ours.
 
+mod certdb_support;
 mod common;
 
 use common::{cfssl_bin, clean_command, free_ports, require_tool, run_bounded, ProcGuard};
@@ -522,29 +523,6 @@ fn the_reference_client_signs_through_our_multirootca() {
     );
 }
 
-/// A database from cfssl's sqlite migrations (their `Up` sections), made with `sqlite3`.
-fn sqlite_db(path: &Path) {
-    let migrations = common::workspace_root().join("tests/golden/cases/certdb-serve-sign-sqlite");
-    let mut schema = String::new();
-    for f in ["sqlite-001.sql", "sqlite-002.sql"] {
-        let text = read(&migrations.join(f));
-        let up = text.split("+goose Up").nth(1).unwrap();
-        schema.push_str(up.split("+goose Down").next().unwrap());
-    }
-    let mut cmd = clean_command(require_tool("sqlite3"));
-    cmd.arg(path);
-    let out = run_bounded(cmd, Some(schema.as_bytes()), Duration::from_secs(30));
-    assert!(out.success(), "sqlite3: {out}");
-}
-
-fn sqlite_rows(db: &Path, query: &str) -> Vec<String> {
-    let mut cmd = clean_command(require_tool("sqlite3"));
-    cmd.arg(db).arg(query);
-    let out = run_bounded(cmd, None, Duration::from_secs(30));
-    assert!(out.success(), "sqlite3: {out}");
-    out.stdout.lines().map(String::from).collect()
-}
-
 #[test]
 fn a_label_with_dbconfig_records_what_it_issues() {
     let roots = TWO_ROOTS.replacen(
@@ -554,7 +532,7 @@ fn a_label_with_dbconfig_records_what_it_issues() {
     );
     let dir = workdir(&roots);
     let db = dir.path().join("certs.db");
-    sqlite_db(&db);
+    certdb_support::cfssl_sqlite_schema(&db);
     std::fs::write(
         dir.path().join("db.json"),
         r#"{"driver":"sqlite3","data_source":"certs.db"}"#,
@@ -573,11 +551,10 @@ fn a_label_with_dbconfig_records_what_it_issues() {
         serde_json::json!({"certificate_request": csr(), "label": "main"}),
         &key(),
     );
-    let pems = sqlite_rows(
+    let text = certdb_support::sqlite(
         &db,
         "select ca_label || '|' || status || '|' || pem from certificates",
     );
-    let text = pems.join("\n");
     assert_eq!(
         text.matches("main|good|-----BEGIN CERTIFICATE-----")
             .count(),

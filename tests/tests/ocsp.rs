@@ -15,16 +15,7 @@ use common::*;
 use ocsp_support::*;
 use serde_json::json;
 use std::fs;
-use std::path::Path;
 use std::process::Command;
-
-fn sqlite(db: &Path, sql: &str) -> String {
-    let mut c = Command::new(require_tool("sqlite3"));
-    c.arg("-batch").arg(db);
-    let out = run_bounded(c, Some(sql.as_bytes()), T);
-    assert!(out.success(), "sqlite3 {sql}: {}", out.both());
-    out.stdout.trim().to_string()
-}
 
 /// `2026-12-01 13:39:19` (SQLite's CURRENT_TIMESTAMP) as openssl prints it.
 fn openssl_time(sqlite_time: &str) -> String {

@@ -14,6 +14,16 @@ use std::time::{Duration, Instant};
 
 pub const T: Duration = Duration::from_secs(60);
 
+/// The fixture CA and signing config as `sign`, `gencert` and `serve` take them.
+pub const SIGNER_FLAGS: [&str; 6] = [
+    "-ca",
+    "root-ca.pem",
+    "-ca-key",
+    "root-ca-key.pem",
+    "-config",
+    "cfg.json",
+];
+
 /// The CA, signing config and CSR of the golden certdb cases.
 pub fn fixtures() -> PathBuf {
     workspace_root().join("tests/golden/cases/certdb-sign-db-config")
@@ -67,20 +77,27 @@ pub fn sign_unrecorded(dir: &Path) -> String {
     sign_by(dir, &cfssl_bin(), &[])
 }
 
+/// `bin sign` of the fixture CSR by the fixture CA with `extra` flags, whatever happens.
+pub fn sign_out(dir: &Path, bin: &Path, extra: &[&str]) -> Output {
+    let args = [&["sign"][..], &SIGNER_FLAGS, extra, &["req.csr"]].concat();
+    run_in(dir, bin, &args)
+}
+
+/// Our `sign -db-config db_json` that must fail: exit status 1, no certificate printed
+/// (none without its row). Its output, for the error text.
+pub fn sign_fails(dir: &Path, db_json: &str) -> Output {
+    let out = sign_out(dir, &cfssl_bin(), &["-db-config", db_json]);
+    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{}", out.both());
+    assert!(
+        !out.stdout.contains("BEGIN CERTIFICATE"),
+        "no certificate without its row"
+    );
+    out
+}
+
 /// `bin sign` of the fixture CSR by the fixture CA with `extra` flags: the PEM.
 pub fn sign_by(dir: &Path, bin: &Path, extra: &[&str]) -> String {
-    let mut args = vec![
-        "sign",
-        "-ca",
-        "root-ca.pem",
-        "-ca-key",
-        "root-ca-key.pem",
-        "-config",
-        "cfg.json",
-    ];
-    args.extend_from_slice(extra);
-    args.push("req.csr");
-    let out = run_in(dir, bin, &args);
+    let out = sign_out(dir, bin, extra);
     assert!(
         out.success(),
         "{} sign {extra:?}: {}",
@@ -230,6 +247,29 @@ fn forget_at_exit(pid: u32) {
     AT_EXIT.lock().unwrap().retain(|(p, _)| *p != pid);
 }
 
+/// A running database server: the server's own PID (from its pid file; the child we
+/// spawned may be `runuser`), the signal that shuts it down fast, and the child's guard.
+struct Daemon {
+    pid: u32,
+    signal: i32,
+    guard: ProcGuard,
+}
+
+impl Daemon {
+    /// Registers the server to be stopped at exit.
+    fn new(guard: ProcGuard, pid: u32, signal: i32) -> Daemon {
+        stop_at_exit(pid, signal);
+        Daemon { pid, signal, guard }
+    }
+
+    /// Signals the server by its PID, then waits for the child, bounded.
+    fn stop(mut self) {
+        unsafe { libc::kill(self.pid as i32, self.signal) };
+        forget_at_exit(self.pid);
+        self.guard.terminate(Duration::from_secs(30));
+    }
+}
+
 fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !ready() {
@@ -289,8 +329,7 @@ pub struct Postgres {
     pub dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
-    pid: Option<u32>,
-    guard: Option<ProcGuard>,
+    server: Option<Daemon>,
 }
 
 impl Postgres {
@@ -312,8 +351,7 @@ impl Postgres {
             dir,
             bin,
             port: free_ports(1)[0],
-            pid: None,
-            guard: None,
+            server: None,
         };
         pg.start_again();
         Some(pg)
@@ -336,8 +374,7 @@ impl Postgres {
             ])
             .stdout(Stdio::null())
             .stderr(fs::File::create(self.dir.path().join("server.log")).unwrap());
-        let child = c.spawn().unwrap();
-        self.guard = Some(ProcGuard::new("postgres", child));
+        let guard = ProcGuard::new("postgres", c.spawn().unwrap());
         let (bin, port) = (self.bin.clone(), self.port);
         wait_until("postgres", Duration::from_secs(60), || {
             Command::new(bin.join("pg_isready"))
@@ -348,18 +385,13 @@ impl Postgres {
         });
         let pid_text = fs::read_to_string(self.dir.path().join("data/postmaster.pid")).unwrap();
         let pid: u32 = pid_text.lines().next().unwrap().trim().parse().unwrap();
-        self.pid = Some(pid);
-        stop_at_exit(pid, libc::SIGINT);
+        self.server = Some(Daemon::new(guard, pid, libc::SIGINT));
     }
 
     /// Fast shutdown by the postmaster's PID (SIGINT), bounded.
     pub fn stop(&mut self) {
-        if let Some(pid) = self.pid.take() {
-            unsafe { libc::kill(pid as i32, libc::SIGINT) };
-            forget_at_exit(pid);
-        }
-        if let Some(mut g) = self.guard.take() {
-            g.terminate(Duration::from_secs(30));
+        if let Some(server) = self.server.take() {
+            server.stop();
         }
     }
 
@@ -407,8 +439,7 @@ impl Drop for Postgres {
 pub struct Mariadb {
     pub dir: tempfile::TempDir,
     pub port: u16,
-    pid: Option<u32>,
-    guard: Option<ProcGuard>,
+    server: Option<Daemon>,
     mariadbd: PathBuf,
 }
 
@@ -441,8 +472,7 @@ impl Mariadb {
         let mut m = Mariadb {
             dir,
             port: free_ports(1)[0],
-            pid: None,
-            guard: None,
+            server: None,
             mariadbd,
         };
         m.start_again();
@@ -465,8 +495,7 @@ impl Mariadb {
             ])
             .stdout(Stdio::null())
             .stderr(fs::File::create(d.join("server.log")).unwrap());
-        let child = c.spawn().unwrap();
-        self.guard = Some(ProcGuard::new("mariadbd", child));
+        let guard = ProcGuard::new("mariadbd", c.spawn().unwrap());
         let sock = d.join("sock");
         wait_until("mariadbd", Duration::from_secs(60), || {
             let mut c = mariadb_client();
@@ -482,17 +511,12 @@ impl Mariadb {
             .trim()
             .parse()
             .unwrap();
-        self.pid = Some(pid);
-        stop_at_exit(pid, libc::SIGTERM);
+        self.server = Some(Daemon::new(guard, pid, libc::SIGTERM));
     }
 
     pub fn stop(&mut self) {
-        if let Some(pid) = self.pid.take() {
-            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-            forget_at_exit(pid);
-        }
-        if let Some(mut g) = self.guard.take() {
-            g.terminate(Duration::from_secs(30));
+        if let Some(server) = self.server.take() {
+            server.stop();
         }
     }
 
@@ -548,8 +572,7 @@ pub fn cfssl_ref() -> Option<PathBuf> {
 /// own client: migrate, sign and gencert store rows as cfssl does, certinfo reads one
 /// back, revoke marks one, and the CRL lists exactly the revoked one, verified by openssl.
 pub fn dialect_flow(dir: &Path, db_json: &str, query: &dyn Fn(&str) -> String) {
-    let out = run_in(dir, &migrate_bin(), &["-db-config", db_json]);
-    assert!(out.success(), "migrate: {}", out.both());
+    let out = migrate(dir, db_json);
     assert_eq!(out.stdout.trim(), "schema version 2");
     let again = run_in(dir, &migrate_bin(), &["-db-config", db_json]);
     assert_eq!(again.stdout.trim(), "schema version 2", "{}", again.both());
@@ -564,17 +587,11 @@ pub fn dialect_flow(dir: &Path, db_json: &str, query: &dyn Fn(&str) -> String) {
     let out = cfssl(
         dir,
         &[
-            "gencert",
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-            "-config",
-            "cfg.json",
-            "-db-config",
-            db_json,
-            "web-csr.json",
-        ],
+            &["gencert"][..],
+            &SIGNER_FLAGS,
+            &["-db-config", db_json, "web-csr.json"],
+        ]
+        .concat(),
     );
     assert!(out.success(), "gencert: {}", out.both());
     let gen: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
@@ -611,39 +628,12 @@ pub fn dialect_flow(dir: &Path, db_json: &str, query: &dyn Fn(&str) -> String) {
     assert_eq!(v["serial_number"], serde_json::json!(serial));
     assert_eq!(v["pem"].as_str().unwrap().trim(), pem.trim());
 
-    let out = cfssl(
-        dir,
-        &[
-            "revoke",
-            "-db-config",
-            db_json,
-            "-serial",
-            &serial,
-            "-aki",
-            &aki,
-            "-reason",
-            "keyCompromise",
-        ],
-    );
-    assert!(out.success(), "revoke: {}", out.both());
+    revoke_with(dir, &cfssl_bin(), db_json, &serial, &aki, "keyCompromise");
     let st = query(&format!(
         "SELECT status, reason FROM certificates WHERE serial_number = '{serial}'"
     ));
     assert_eq!(st.trim().replace(['\t', '|'], ","), "revoked,1");
-    let out = cfssl(
-        dir,
-        &[
-            "revoke",
-            "-db-config",
-            db_json,
-            "-serial",
-            "42",
-            "-aki",
-            &aki,
-            "-reason",
-            "1",
-        ],
-    );
+    let out = revoke_out(dir, &cfssl_bin(), db_json, "42", &aki, "1");
     assert!(!out.success());
     assert!(
         out.stderr.contains("certificate not found"),
@@ -651,20 +641,7 @@ pub fn dialect_flow(dir: &Path, db_json: &str, query: &dyn Fn(&str) -> String) {
         out.both()
     );
 
-    let crl = cfssl(
-        dir,
-        &[
-            "crl",
-            "-db-config",
-            db_json,
-            "-ca",
-            "root-ca.pem",
-            "-ca-key",
-            "root-ca-key.pem",
-        ],
-    );
-    assert!(crl.success(), "crl: {}", crl.both());
-    let text = crl_text(dir, &crl.stdout);
+    let text = crl_by(dir, &cfssl_bin(), db_json, &[]);
     assert!(
         text.contains(&decimal_to_hex(&serial)),
         "revoked serial in the CRL:\n{text}"
@@ -693,37 +670,9 @@ pub fn interop_flow(dir: &Path, cfssl_ref: &Path, db_json: &str, query: &dyn Fn(
     assert!(!r_theirs.trim().is_empty(), "cfssl's row is there");
     assert_eq!(r_ours, r_theirs, "rows of the same sign agree ({cols})");
 
-    let out = cfssl(
-        dir,
-        &[
-            "revoke",
-            "-db-config",
-            db_json,
-            "-serial",
-            &theirs,
-            "-aki",
-            &aki,
-            "-reason",
-            "keyCompromise",
-        ],
-    );
-    assert!(out.success(), "we revoke cfssl's: {}", out.both());
-    let out = run_in(
-        dir,
-        cfssl_ref,
-        &[
-            "revoke",
-            "-db-config",
-            db_json,
-            "-serial",
-            &ours,
-            "-aki",
-            &aki,
-            "-reason",
-            "superseded",
-        ],
-    );
-    assert!(out.success(), "cfssl revokes ours: {}", out.both());
+    // We revoke cfssl's, cfssl revokes ours.
+    revoke_with(dir, &cfssl_bin(), db_json, &theirs, &aki, "keyCompromise");
+    revoke_with(dir, cfssl_ref, db_json, &ours, &aki, "superseded");
     let (r_theirs, r_ours) = (row(&theirs), row(&ours));
     // Cells apart from the reason (index 3) and the revocation time.
     let cells = |r: &str| -> Vec<String> {
@@ -740,21 +689,7 @@ pub fn interop_flow(dir: &Path, cfssl_ref: &Path, db_json: &str, query: &dyn Fn(
         "revoked rows agree apart from reason and time"
     );
     for bin in [cfssl_bin(), cfssl_ref.to_path_buf()] {
-        let crl = run_in(
-            dir,
-            &bin,
-            &[
-                "crl",
-                "-db-config",
-                db_json,
-                "-ca",
-                "root-ca.pem",
-                "-ca-key",
-                "root-ca-key.pem",
-            ],
-        );
-        assert!(crl.success(), "{} crl: {}", bin.display(), crl.both());
-        let text = crl_text(dir, &crl.stdout);
+        let text = crl_by(dir, &bin, db_json, &[]);
         for s in [&theirs, &ours] {
             assert!(
                 text.contains(&decimal_to_hex(s)),
@@ -763,6 +698,16 @@ pub fn interop_flow(dir: &Path, cfssl_ref: &Path, db_json: &str, query: &dyn Fn(
             );
         }
     }
+}
+
+/// [`interop_flow`] on a fresh database of `driver` at `dsn`, migrated by us first.
+pub fn interop_on(driver: &str, dsn: &str, query: &dyn Fn(&str) -> String) {
+    let Some(reference) = cfssl_ref() else { return };
+    let d = scratch();
+    let cfg = write_db_config(d.path(), "db.json", driver, dsn);
+    let cfg = cfg.to_str().unwrap();
+    migrate(d.path(), cfg);
+    interop_flow(d.path(), &reference, cfg, query);
 }
 
 /// A server (`cfssl serve`, `cfssl ocspserve`, or the reference's) started in `dir` on a
@@ -851,14 +796,20 @@ pub fn migrated_sqlite(dir: &Path, name: &str) -> (String, PathBuf) {
         "sqlite3",
         db.to_str().unwrap(),
     );
-    let out = run_in(dir, &migrate_bin(), &["-db-config", cfg.to_str().unwrap()]);
-    assert!(out.success(), "migrate: {}", out.both());
+    migrate(dir, cfg.to_str().unwrap());
     (cfg.to_str().unwrap().to_string(), db)
 }
 
-/// `bin revoke -db-config cfg -serial -aki -reason`, which must succeed.
-pub fn revoke_with(dir: &Path, bin: &Path, cfg: &str, serial: &str, aki: &str, reason: &str) {
-    let out = run_in(
+/// `bin revoke -db-config cfg -serial -aki -reason`, whatever happens.
+pub fn revoke_out(
+    dir: &Path,
+    bin: &Path,
+    cfg: &str,
+    serial: &str,
+    aki: &str,
+    reason: &str,
+) -> Output {
+    run_in(
         dir,
         bin,
         &[
@@ -872,8 +823,56 @@ pub fn revoke_with(dir: &Path, bin: &Path, cfg: &str, serial: &str, aki: &str, r
             "-reason",
             reason,
         ],
-    );
+    )
+}
+
+/// `bin revoke -db-config cfg -serial -aki -reason`, which must succeed.
+pub fn revoke_with(dir: &Path, bin: &Path, cfg: &str, serial: &str, aki: &str, reason: &str) {
+    let out = revoke_out(dir, bin, cfg, serial, aki, reason);
     assert!(out.success(), "{} revoke: {}", bin.display(), out.both());
+}
+
+/// `bin crl -db-config cfg` by the fixture CA with `extra` flags, which must succeed:
+/// the CRL as openssl prints it (verified against the fixture CA).
+pub fn crl_by(dir: &Path, bin: &Path, cfg: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "crl",
+        "-db-config",
+        cfg,
+        "-ca",
+        "root-ca.pem",
+        "-ca-key",
+        "root-ca-key.pem",
+    ];
+    args.extend_from_slice(extra);
+    let out = run_in(dir, bin, &args);
+    assert!(out.success(), "{} crl: {}", bin.display(), out.both());
+    crl_text(dir, &out.stdout)
+}
+
+/// `cfssl-migrate -db-config cfg`, which must succeed.
+pub fn migrate(dir: &Path, cfg: &str) -> Output {
+    let out = run_in(dir, &migrate_bin(), &["-db-config", cfg]);
+    assert!(out.success(), "migrate: {}", out.both());
+    out
+}
+
+/// `sqlite3 -batch` running `sql` on `db`: its output, trimmed (`|` between columns).
+pub fn sqlite(db: &Path, sql: &str) -> String {
+    let mut c = Command::new(require_tool("sqlite3"));
+    c.args(["-batch", "-separator", "|"]).arg(db);
+    let out = run_bounded(c, Some(sql.as_bytes()), T);
+    assert!(out.success(), "sqlite3 {sql}: {}", out.both());
+    out.stdout.trim().to_string()
+}
+
+/// cfssl's SQLite schema made by `sqlite3` from its migration files (their `Up`
+/// sections), as the golden cases make it: a database neither side migrated.
+pub fn cfssl_sqlite_schema(db: &Path) {
+    for f in ["sqlite-001.sql", "sqlite-002.sql"] {
+        let text = fs::read_to_string(fixtures().join(f)).unwrap();
+        sqlite(db, text.split("-- +goose Down").next().unwrap());
+    }
 }
 
 /// Another process (sqlite3) holding `db` locked with BEGIN EXCLUSIVE until the guard

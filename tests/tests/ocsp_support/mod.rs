@@ -218,13 +218,7 @@ pub fn key_of(dir: &Path, cert: &str) -> (String, String) {
 
 /// `serve -db-config -responder -responder-key` with `extra` flags.
 pub fn responder_server(dir: &Path, cfg: &str, extra: &[&str]) -> Served {
-    let mut args = vec![
-        "-ca",
-        "root-ca.pem",
-        "-ca-key",
-        "root-ca-key.pem",
-        "-config",
-        "cfg.json",
+    let own = [
         "-db-config",
         cfg,
         "-responder",
@@ -232,7 +226,7 @@ pub fn responder_server(dir: &Path, cfg: &str, extra: &[&str]) -> Served {
         "-responder-key",
         "ocsp-key.pem",
     ];
-    args.extend_from_slice(extra);
+    let args = [&SIGNER_FLAGS[..], &own, extra].concat();
     Served::start(dir, &cfssl_bin(), "serve", &args)
 }
 
@@ -294,7 +288,6 @@ pub fn db_ocsp_on(driver: &str, dsn: &str) {
     let d = scratch_with_responder();
     let cfg = write_db_config(d.path(), "db.json", driver, dsn);
     let cfg = cfg.to_str().unwrap();
-    let out = run_in(d.path(), &migrate_bin(), &["-db-config", cfg]);
-    assert!(out.success(), "{}", out.both());
+    migrate(d.path(), cfg);
     db_ocsp_flow(d.path(), cfg, cfssl_ref().as_deref());
 }
