@@ -7,10 +7,19 @@
 # saves about 1 MiB (README, "Performance"). Names that no longer exist are
 # ignored, so a stale list only costs RSS, never correctness.
 # Needs valgrind; run after `make build`.
+# Rust names carry a hash of their crate's build metadata, which changes with the
+# dependency set (Cargo.lock), so the list goes stale silently: `--check` says how many
+# of its names the built cfssl still has (nm, no valgrind); regenerate when that drops.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cfssl=${CFSSL_BIN:-$root/target/release/cfssl}
 cfssljson=${CFSSLJSON_BIN:-$root/target/release/cfssljson}
+if [ "${1:-}" = --check ]; then
+  found=$(nm "$cfssl" | awk '{print $NF}' | LC_ALL=C sort -u |
+    LC_ALL=C comm -12 - "$root/bench/symbol-order.txt" | wc -l)
+  echo "$found of $(wc -l < "$root/bench/symbol-order.txt") names in bench/symbol-order.txt are in $cfssl"
+  exit 0
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

@@ -102,10 +102,10 @@ fn load(path: &str, now: i64, out: &mut String) -> usize {
             log::info("Skipping non-certificate");
             continue;
         }
-        let cert = match Cert::from_der(&block.der) {
+        let cert = match Cert::parse(&block.der) {
             Ok(c) => c,
             Err(e) => {
-                log::warning(&format!("Invalid certificate: {}", e.message()));
+                log::warning(&format!("Invalid certificate: {e}"));
                 continue;
             }
         };

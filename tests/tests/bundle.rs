@@ -27,7 +27,9 @@ serial = serial\ndefault_md = sha256\npolicy = p\nunique_subject = no\n[ p ]\nco
 subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n\
 [ v3_leaf ]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
 extendedKeyUsage = serverAuth\nsubjectAltName = DNS:leaf.example.com\n\
-subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n";
+subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n\
+[ v3_bad_uri ]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+extendedKeyUsage = serverAuth\nsubjectAltName = DNS:leaf.example.com,URI:https://h.example./\n";
 
 /// A folder where `openssl ca` issues certificates with chosen validity periods.
 struct Pki {
@@ -397,6 +399,20 @@ fn chain_pki(int_cn: &str, int_to: &str) -> Pki {
     pki
 }
 
+/// `-domain leaf.example.com -ip IP -ca-bundle root.pem`, then `extra`.
+fn leaf_domain<'a>(ip: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "-domain",
+        "leaf.example.com",
+        "-ip",
+        ip,
+        "-ca-bundle",
+        "root.pem",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A peer that sends leaf.pem and int.pem.
 fn full_chain_peer(pki: &Pki) -> Option<(ProcGuard, String)> {
     s_server(pki, "leaf.pem", "leaf.key", Some("int.pem"))
@@ -502,16 +518,8 @@ fn bundle_domain_bundles_the_chain_the_server_sends() {
     fails_exactly(&pki, &stranger, 1200, no_verify);
     // cfssl appends :443 to -ip, so a port there is Go's address error.
     let with_port = format!("{ip}:443");
-    let args = [
-        "-domain",
-        "leaf.example.com",
-        "-ip",
-        &with_port,
-        "-ca-bundle",
-        "root.pem",
-    ];
     let message = format!("dial tcp: address {ip}:443:443: too many colons in address");
-    fails_exactly(&pki, &args, 6000, &message);
+    fails_exactly(&pki, &leaf_domain(&with_port, &[]), 6000, &message);
 }
 
 #[test]
@@ -521,16 +529,7 @@ fn bundle_domain_with_the_leaf_alone_does_not_verify() {
         return;
     };
     // The verifying handshake uses the roots only, not -int-bundle: cfssl refuses it.
-    let args = [
-        "-domain",
-        "leaf.example.com",
-        "-ip",
-        &ip,
-        "-ca-bundle",
-        "root.pem",
-        "-int-bundle",
-        "int.pem",
-    ];
+    let args = leaf_domain(&ip, &["-int-bundle", "int.pem"]);
     fails_exactly(
         &pki,
         &args,
@@ -566,21 +565,8 @@ fn bundle_domain_against_peers_that_do_not_speak_tls_ends_with_dial_errors() {
             );
         }
     });
-    let args = |ip: &str| {
-        [
-            "-domain",
-            "leaf.example.com",
-            "-ip",
-            ip,
-            "-ca-bundle",
-            "root.pem",
-        ]
-        .map(String::from)
-    };
     let run = |ip: &str, message: &str| {
-        let a = args(ip);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        fails_exactly(&pki, &a, 6000, message);
+        fails_exactly(&pki, &leaf_domain(ip, &[]), 6000, message);
     };
     run(&silent_ip, "context deadline exceeded");
     run(
@@ -681,5 +667,80 @@ fn serve_bundles_a_domain_and_checks_a_certificates_names() {
     assert_eq!(
         v["errors"][0]["message"],
         "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"
+    );
+}
+
+#[test]
+fn a_san_go_cannot_read_back_makes_the_certificate_unreadable() {
+    let pki = chain_pki("Test Intermediate", VALID_TO);
+    // Go's URL host check refuses the trailing dot, so its x509 refuses the certificate.
+    pki.key("bad", "leaf.example.com");
+    let (from, to) = ("20200601000000Z", "20390101000000Z");
+    pki.issue("bad", Some("int"), "bad.pem", "v3_bad_uri", from, to);
+    pki.concat("bad-chain.pem", &["bad.pem", "int.pem"]);
+    let unreadable = "Failed to parse certificate";
+    let args = [
+        "-cert",
+        "bad.pem",
+        "-ca-bundle",
+        "root.pem",
+        "-int-bundle",
+        "int.pem",
+    ];
+    fails_exactly(&pki, &args, 1003, unreadable);
+    fails_exactly(
+        &pki,
+        &["-cert", "bad-chain.pem", "-ca-bundle", "root.pem"],
+        1003,
+        unreadable,
+    );
+    fails_exactly(
+        &pki,
+        &["-cert", "bad.pem", "-flavor", "force"],
+        1003,
+        unreadable,
+    );
+    let args = [
+        "-cert",
+        "leaf.pem",
+        "-ca-bundle",
+        "root.pem",
+        "-int-bundle",
+        "bad-chain.pem",
+    ];
+    fails_exactly(
+        &pki,
+        &args,
+        3003,
+        "Failed to parse intermediate certificate",
+    );
+    // mkbundle leaves it out with Go's reason (and MKBUNDLE_REF does the same).
+    std::fs::create_dir(pki.path("dir")).unwrap();
+    for f in ["bad.pem", "int.pem", "root.pem"] {
+        std::fs::copy(pki.path(f), pki.path("dir").join(f)).unwrap();
+    }
+    let ours = cfssl_bin().with_file_name("mkbundle");
+    let reference = std::env::var_os("MKBUNDLE_REF").filter(|v| !v.is_empty());
+    for bin in std::iter::once(ours).chain(reference.map(PathBuf::from)) {
+        let mut cmd = clean_command(&bin);
+        cmd.current_dir(pki.dir.path())
+            .args(["-f", "out.pem", "dir"]);
+        let out = run_bounded(cmd, None, Duration::from_secs(60));
+        assert!(out.success(), "{out}");
+        assert!(out.stderr.contains(
+            r#"[WARNING] Invalid certificate: x509: cannot parse URI "https://h.example./": invalid domain"#
+        ), "{}: {out}", bin.display());
+        let written = std::fs::read_to_string(pki.path("out.pem")).unwrap();
+        assert_eq!(written.matches("BEGIN CERTIFICATE").count(), 2, "{written}");
+    }
+    let Some((_server, ip)) = s_server(&pki, "bad.pem", "bad.key", Some("int.pem")) else {
+        return;
+    };
+    let args = leaf_domain(&ip, &[]);
+    fails_exactly(
+        &pki,
+        &args,
+        6000,
+        r#"tls: failed to parse certificate from server: x509: cannot parse URI "https://h.example./": invalid domain"#,
     );
 }

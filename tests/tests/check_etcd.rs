@@ -217,6 +217,8 @@ struct Side {
     key: String,
     ca: Option<String>,
     cert_auth: bool,
+    /// How `client-cert-auth` is written when not `true`/`false` (YAML 1.1 `yes`).
+    cert_auth_word: Option<&'static str>,
 }
 
 fn side(cert: &str, ca: Option<&str>, cert_auth: bool) -> Side {
@@ -225,6 +227,7 @@ fn side(cert: &str, ca: Option<&str>, cert_auth: bool) -> Side {
         key: format!("certs/{cert}-key.pem"),
         ca: ca.map(|c| format!("certs/{c}")),
         cert_auth,
+        cert_auth_word: None,
     }
 }
 
@@ -269,7 +272,10 @@ fn yaml_side(key: &str, s: &Side) -> String {
     if let Some(ca) = &s.ca {
         y.push_str(&format!("  trusted-ca-file: {ca}\n"));
     }
-    y.push_str(&format!("  client-cert-auth: {}\n", s.cert_auth));
+    match s.cert_auth_word {
+        Some(w) => y.push_str(&format!("  client-cert-auth: {w}\n")),
+        None => y.push_str(&format!("  client-cert-auth: {}\n", s.cert_auth)),
+    }
     y
 }
 
@@ -1018,20 +1024,20 @@ fn key_file_defects_stop_etcd_as_predicted() {
     }
 }
 
-/// `client-cert-auth: true` with no `trusted-ca-file` on the client side: etcd still
+/// `client-cert-auth` on with no `trusted-ca-file` on the client side: etcd still
 /// demands a certificate and checks it against the system roots, so the tls-setup
-/// client is refused. One member, the tls-setup root client connecting.
+/// client is refused. One member, the tls-setup root client connecting. The setting
+/// is written `yes`, a YAML 1.1 boolean that etcd's go-yaml v2 reads as true (with
+/// `false` the client and nocert would both get in).
 #[test]
 fn client_cert_auth_without_trusted_ca_matches_etcd() {
     let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
         return;
     };
     let ca = Some("ca.pem");
-    let specs = vec![spec(
-        "noca",
-        side("etcd1", None, true),
-        side("etcd1", ca, true),
-    )];
+    let mut client_side = side("etcd1", None, true);
+    client_side.cert_auth_word = Some("yes");
+    let specs = vec![spec("noca", client_side, side("etcd1", ca, true))];
     let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, "noca", &specs);
     cluster.settle();
     let clients = vec![client("root", ca)];

@@ -90,10 +90,17 @@ fn uris<'a>(names: &'a [GeneralName<'a>]) -> impl Iterator<Item = String> + 'a {
 impl Cert {
     /// Parses one DER certificate; any failure is cfssl's 1003.
     pub fn from_der(der: &[u8]) -> Result<Cert> {
-        let failed = || Error::coded(1003, "Failed to parse certificate");
+        Cert::parse(der).map_err(|_| Error::coded(1003, "Failed to parse certificate"))
+    }
+
+    /// Parses one DER certificate as Go's x509 does, SAN rules included (a name Go
+    /// cannot read back makes the whole certificate unreadable); the error is Go's
+    /// text where cfssl shows it (a server's chain), else a generic one.
+    pub fn parse(der: &[u8]) -> std::result::Result<Cert, String> {
+        let failed = || "x509: malformed certificate".to_string();
         let (rest, c) = X509Certificate::from_der(der).map_err(|_| failed())?;
         if !rest.is_empty() {
-            return Err(failed());
+            return Err("x509: trailing data".into());
         }
         let spki = c.public_key();
         let key = match spki.algorithm.algorithm.to_id_string().as_str() {
@@ -161,6 +168,7 @@ impl Cert {
                     }
                 }
                 ParsedExtension::SubjectAlternativeName(san) => {
+                    crate::hosts::go_readable(&san.general_names)?;
                     out.san_ext = Some(ext.value.to_vec());
                     for n in &san.general_names {
                         match n {

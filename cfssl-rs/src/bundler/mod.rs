@@ -274,13 +274,10 @@ impl Bundler {
             .map_err(|e| dial_error(e.message()))?;
         let certs = ders
             .iter()
-            .map(|d| Cert::from_der(d).map(Arc::new))
-            .collect::<Result<Vec<_>>>()
+            .map(|d| Cert::parse(d).map(Arc::new))
+            .collect::<std::result::Result<Vec<_>, String>>()
             .map_err(|e| {
-                dial_error(format!(
-                    "tls: failed to parse certificate from server: {}",
-                    e.message()
-                ))
+                dial_error(format!("tls: failed to parse certificate from server: {e}"))
             })?;
         if let Err(why) = self.verify_server(&certs, server_name, now) {
             log::debug(&format!(

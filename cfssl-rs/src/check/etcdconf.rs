@@ -100,10 +100,22 @@ fn string(map: &Yaml, key: &str, file: &Path) -> Result<Option<String>, String> 
     }
 }
 
+/// etcd's YAML library (go-yaml v2) reads YAML 1.1, where these words are booleans;
+/// yaml-rust2 reads YAML 1.2 and hands them over as strings (verified with etcd
+/// 3.4.23: `client-cert-auth: yes` turns client certificate auth on).
+fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
 fn boolean(map: &Yaml, key: &str, file: &Path) -> Result<bool, String> {
     match field(map, key) {
         None | Some(Yaml::Null) => Ok(false),
         Some(Yaml::Boolean(b)) => Ok(*b),
+        Some(Yaml::String(s)) if yaml11_bool(s).is_some() => Ok(yaml11_bool(s) == Some(true)),
         Some(_) => Err(format!(
             "{}: {key}: json: cannot unmarshal into Go struct field of type bool",
             file.display()
@@ -232,6 +244,40 @@ mod tests {
         assert_eq!(m.client.key.as_deref(), Some(Path::new("/abs/k.pem")));
         assert!(m.client.client_cert_auth && m.client.requires_client_cert());
         assert!(m.peer.is_empty() && !m.peer.requires_client_cert());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_are_booleans() {
+        // Not under tempfile_dir(): the other test removes it when done.
+        let dir = std::env::temp_dir().join(format!("cfssl-check-yaml11-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (word, want) in [
+            ("yes", true),
+            ("On", true),
+            ("Y", true),
+            ("no", false),
+            ("OFF", false),
+        ] {
+            let f = dir.join(format!("{word}.yml"));
+            std::fs::write(
+                &f,
+                format!("name: m\nclient-transport-security:\n  client-cert-auth: {word}\n"),
+            )
+            .unwrap();
+            assert_eq!(
+                load(&f, None).unwrap().client.client_cert_auth,
+                want,
+                "{word}"
+            );
+        }
+        let f = dir.join("maybe.yml");
+        std::fs::write(
+            &f,
+            "name: m\nclient-transport-security:\n  client-cert-auth: maybe\n",
+        )
+        .unwrap();
+        assert!(load(&f, None).unwrap_err().contains("client-cert-auth"));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

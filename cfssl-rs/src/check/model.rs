@@ -165,6 +165,11 @@ fn fail(id: String, faults: Vec<Fault>) -> Connection {
     }
 }
 
+/// A connection that fails for one reason.
+fn refuse(id: String, files: &[&Path], reason: String, fix: &str) -> Connection {
+    fail(id, vec![Fault::new(files, reason, fix)])
+}
+
 /// A connection that works, with warnings about what it relies on.
 fn ok_or_warn(id: String, chains: &[(&str, &[Cert])], opts: &Options) -> Connection {
     let mut warnings = Vec::new();
@@ -287,43 +292,37 @@ fn peer(
 ) -> Connection {
     let id = format!("peer:{}->{}", a.name, b.name);
     let Some((_, url)) = a.initial_cluster.iter().find(|(n, _)| n == &b.name) else {
-        return fail(
+        return refuse(
             id,
-            vec![Fault::new(
-                &[a.file.as_path()],
-                format!("initial-cluster of {} has no entry for {}", a.name, b.name),
-                &format!("add {}=PEER-URL to initial-cluster", b.name),
-            )],
+            &[a.file.as_path()],
+            format!("initial-cluster of {} has no entry for {}", a.name, b.name),
+            &format!("add {}=PEER-URL to initial-cluster", b.name),
         );
     };
     let b_tls = b.listen_peer.iter().any(Url::is_tls);
     if url.is_tls() != b_tls {
-        return fail(
+        return refuse(
             id,
-            vec![Fault::new(
-                &[a.file.as_path(), b.file.as_path()],
-                format!(
-                    "{} dials {} but {} listens for peers with {}",
-                    a.name,
-                    url.raw,
-                    b.name,
-                    if b_tls { "https" } else { "http" }
-                ),
-                "use the same scheme in initial-cluster and listen-peer-urls",
-            )],
+            &[a.file.as_path(), b.file.as_path()],
+            format!(
+                "{} dials {} but {} listens for peers with {}",
+                a.name,
+                url.raw,
+                b.name,
+                if b_tls { "https" } else { "http" }
+            ),
+            "use the same scheme in initial-cluster and listen-peer-urls",
         );
     }
     if !url.is_tls() {
         return ok(id);
     }
     let Some(b_pair) = &sb.peer.pair else {
-        return fail(
+        return refuse(
             id,
-            vec![Fault::new(
-                &[b.file.as_path()],
-                format!("{} has no peer certificate", b.name),
-                "set peer cert-file and key-file",
-            )],
+            &[b.file.as_path()],
+            format!("{} has no peer certificate", b.name),
+            "set peer cert-file and key-file",
         );
     };
     let b_cert = path_str(&b.peer.cert);
@@ -348,31 +347,27 @@ fn peer(
             .chain(a.peer.ca.iter())
             .map(|p| p.as_path())
             .collect();
-        return fail(
+        return refuse(
             id,
-            vec![Fault::new(
-                &files,
-                format!(
-                    "{} rejects the peer certificate of {} at {}: {e}",
-                    a.name, b.name, url.raw
-                ),
-                &fix_for(&e, &b_cert, &a_trust, Usage::ServerAuth, Some(&url.host)),
-            )],
+            &files,
+            format!(
+                "{} rejects the peer certificate of {} at {}: {e}",
+                a.name, b.name, url.raw
+            ),
+            &fix_for(&e, &b_cert, &a_trust, Usage::ServerAuth, Some(&url.host)),
         );
     }
     let mut used: Vec<(String, Vec<Cert>)> = vec![(b_cert.clone(), b_pair.chain.clone())];
     if sb.peer.conf.requires_client_cert() {
         let Some(a_pair) = &sa.peer.pair else {
-            return fail(
+            return refuse(
                 id,
-                vec![Fault::new(
-                    &[a.file.as_path()],
-                    format!(
-                        "{} refuses {}: tls: client didn't provide a certificate",
-                        b.name, a.name
-                    ),
-                    "give the member a peer cert-file and key-file",
-                )],
+                &[a.file.as_path()],
+                format!(
+                    "{} refuses {}: tls: client didn't provide a certificate",
+                    b.name, a.name
+                ),
+                "give the member a peer cert-file and key-file",
             );
         };
         let a_cert = path_str(&a.peer.cert);
@@ -396,19 +391,24 @@ fn peer(
                 .chain(b.peer.ca.iter())
                 .map(|p| p.as_path())
                 .collect();
-            return fail(id, vec![Fault::new(
-                &files,
+            return refuse(id, &files,
                 format!("{} rejects the peer certificate of {}: tls: failed to verify client certificate: {e}", b.name, a.name),
-                &fix_for(&e, &a_cert, &b_trust, Usage::ClientAuth, None),
-            )]);
+                &fix_for(&e, &a_cert, &b_trust, Usage::ClientAuth, None));
         }
         if let Some(src) = source_ip(a, url) {
             if let Err(e) = super::names::check_san(a_pair.leaf(), src) {
-                return fail(id, vec![Fault::new(
+                return refuse(
+                    id,
                     &[Path::new(&a_cert)],
-                    format!("{} rejects the connection from {} ({src}): {e}", b.name, a.name),
-                    &format!("reissue {a_cert} with {src} (the address {} connects from) in its hosts", a.name),
-                )]);
+                    format!(
+                        "{} rejects the connection from {} ({src}): {e}",
+                        b.name, a.name
+                    ),
+                    &format!(
+                        "reissue {a_cert} with {src} (the address {} connects from) in its hosts",
+                        a.name
+                    ),
+                );
             }
         }
         used.push((a_cert, a_pair.chain.clone()));
@@ -427,23 +427,19 @@ fn client_endpoint(m: &Member) -> Option<&Url> {
 fn nocert(m: &Member, started: Option<&Started>) -> Connection {
     let id = format!("nocert@{}", m.name);
     let Some(s) = started else {
-        return fail(
+        return refuse(
             id,
-            vec![Fault::new(
-                &[m.file.as_path()],
-                format!("{} does not start: connection refused", m.name),
-                "",
-            )],
+            &[m.file.as_path()],
+            format!("{} does not start: connection refused", m.name),
+            "",
         );
     };
     let Some(url) = client_endpoint(m) else {
-        return fail(
+        return refuse(
             id,
-            vec![Fault::new(
-                &[m.file.as_path()],
-                format!("{} advertises no client URL", m.name),
-                "set advertise-client-urls",
-            )],
+            &[m.file.as_path()],
+            format!("{} advertises no client URL", m.name),
+            "set advertise-client-urls",
         );
     };
     if url.is_tls() && s.client.conf.requires_client_cert() {
@@ -453,7 +449,7 @@ fn nocert(m: &Member, started: Option<&Started>) -> Connection {
         } else {
             "a trusted-ca-file is set (etcd then requires client certificates even with client-cert-auth off)"
         };
-        return fail(id, vec![Fault::new(&files, format!("{} refuses a client without a certificate: tls: client didn't provide a certificate ({why})", m.name), "")]);
+        return refuse(id, &files, format!("{} refuses a client without a certificate: tls: client didn't provide a certificate ({why})", m.name), "");
     }
     ok(id)
 }
@@ -497,36 +493,30 @@ fn client_conn(
         None => None,
     };
     let Some(s) = started else {
-        return fail(
+        return refuse(
             id,
-            vec![Fault::new(
-                &[m.file.as_path()],
-                format!("{} does not start: connection refused", m.name),
-                &format!("fix member:{}:start first", m.name),
-            )],
+            &[m.file.as_path()],
+            format!("{} does not start: connection refused", m.name),
+            &format!("fix member:{}:start first", m.name),
         );
     };
     let Some(url) = client_endpoint(m) else {
-        return fail(
+        return refuse(
             id,
-            vec![Fault::new(
-                &[m.file.as_path()],
-                format!("{} advertises no client URL", m.name),
-                "set advertise-client-urls",
-            )],
+            &[m.file.as_path()],
+            format!("{} advertises no client URL", m.name),
+            "set advertise-client-urls",
         );
     };
     let mut used: Vec<(String, Vec<Cert>)> = Vec::new();
     let mut cert_auth = false;
     if url.is_tls() {
         let Some(m_pair) = &s.client.pair else {
-            return fail(
+            return refuse(
                 id,
-                vec![Fault::new(
-                    &[m.file.as_path()],
-                    format!("{} serves no certificate", m.name),
-                    "set cert-file and key-file",
-                )],
+                &[m.file.as_path()],
+                format!("{} serves no certificate", m.name),
+                "set cert-file and key-file",
             );
         };
         let m_cert = path_str(&m.client.cert);
@@ -553,16 +543,14 @@ fn client_conn(
                 .map(|p| p.as_path())
                 .chain(c.ca.iter().map(|p| p.as_path()))
                 .collect();
-            return fail(
+            return refuse(
                 id,
-                vec![Fault::new(
-                    &files,
-                    format!(
-                        "etcdctl rejects the server certificate of {} at {}: {e}",
-                        m.name, url.raw
-                    ),
-                    &fix_for(&e, &m_cert, &c_trust, Usage::ServerAuth, Some(&url.host)),
-                )],
+                &files,
+                format!(
+                    "etcdctl rejects the server certificate of {} at {}: {e}",
+                    m.name, url.raw
+                ),
+                &fix_for(&e, &m_cert, &c_trust, Usage::ServerAuth, Some(&url.host)),
             );
         }
         used.push((m_cert, m_pair.chain.clone()));
@@ -582,23 +570,21 @@ fn client_conn(
                 let files: Vec<&Path> = std::iter::once(c.cert.as_path())
                     .chain(m.client.ca.iter().map(|p| p.as_path()))
                     .collect();
-                return fail(
+                return refuse(
                     id,
-                    vec![Fault::new(
-                        &files,
-                        format!(
-                            "{} rejects {}: tls: failed to verify client certificate: {e}",
-                            m.name,
-                            c.cert.display()
-                        ),
-                        &fix_for(
-                            &e,
-                            &c.cert.display().to_string(),
-                            &trust_name(&m.client),
-                            Usage::ClientAuth,
-                            None,
-                        ),
-                    )],
+                    &files,
+                    format!(
+                        "{} rejects {}: tls: failed to verify client certificate: {e}",
+                        m.name,
+                        c.cert.display()
+                    ),
+                    &fix_for(
+                        &e,
+                        &c.cert.display().to_string(),
+                        &trust_name(&m.client),
+                        Usage::ClientAuth,
+                        None,
+                    ),
                 );
             }
             used.push((c.cert.display().to_string(), pair.chain.clone()));
@@ -607,11 +593,9 @@ fn client_conn(
     }
     if let Some(users) = &opts.users {
         if !cert_auth {
-            return fail(id, vec![Fault::new(
-                &[m.file.as_path()],
+            return refuse(id, &[m.file.as_path()],
                 format!("{} does not take the user from the certificate's CN (client-cert-auth is off): etcdserver: user name is empty", m.name),
-                "turn client-cert-auth on in client-transport-security",
-            )]);
+                "turn client-cert-auth on in client-transport-security");
         }
         let cn = &pair.leaf().cn;
         if !users.iter().any(|u| u == cn) {
@@ -622,11 +606,18 @@ fn client_conn(
             let hint = near
                 .map(|u| format!(" (did you mean {}?)", crate::gojson::go_quote(u)))
                 .unwrap_or_default();
-            return fail(id, vec![Fault::new(
+            return refuse(
+                id,
                 &[c.cert.as_path()],
-                format!("no etcd user {} for the certificate's CN: etcdserver: permission denied{hint}", crate::gojson::go_quote(cn)),
-                &format!("`etcdctl user add {cn}`, or reissue {} with the CN of an existing user", c.cert.display()),
-            )]);
+                format!(
+                    "no etcd user {} for the certificate's CN: etcdserver: permission denied{hint}",
+                    crate::gojson::go_quote(cn)
+                ),
+                &format!(
+                    "`etcdctl user add {cn}`, or reissue {} with the CN of an existing user",
+                    c.cert.display()
+                ),
+            );
         }
     }
     let chains: Vec<(&str, &[Cert])> = used
@@ -696,7 +687,7 @@ fn health(
             let m = &members[i];
             let id = format!("member:{}:health", m.name);
             if started[i].is_none() {
-                return fail(id, vec![Fault::new(&[m.file.as_path()], format!("{} does not start", m.name), &format!("fix member:{}:start first", m.name))]);
+                return refuse(id, &[m.file.as_path()], format!("{} does not start", m.name), &format!("fix member:{}:start first", m.name));
             }
             let r = reach(i);
             if leaders.contains(&i) || r.iter().any(|j| leaders.contains(j)) {
@@ -755,21 +746,17 @@ pub fn run(opts: &Options) -> Report {
             let id = format!("peer:{}->{}", a.name, b.name);
             peers.push(match (&started[i], &started[j]) {
                 (Some(sa), Some(sb)) => peer(a, sa, b, sb, opts, &sigs),
-                (None, _) => fail(
+                (None, _) => refuse(
                     id,
-                    vec![Fault::new(
-                        &[a.file.as_path()],
-                        format!("{} does not start", a.name),
-                        &format!("fix member:{}:start first", a.name),
-                    )],
+                    &[a.file.as_path()],
+                    format!("{} does not start", a.name),
+                    &format!("fix member:{}:start first", a.name),
                 ),
-                (_, None) => fail(
+                (_, None) => refuse(
                     id,
-                    vec![Fault::new(
-                        &[b.file.as_path()],
-                        format!("{} does not start: connection refused", b.name),
-                        &format!("fix member:{}:start first", b.name),
-                    )],
+                    &[b.file.as_path()],
+                    format!("{} does not start: connection refused", b.name),
+                    &format!("fix member:{}:start first", b.name),
                 ),
             });
         }

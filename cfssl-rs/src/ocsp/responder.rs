@@ -7,6 +7,7 @@ use super::message::{parse_request, parse_response, Request};
 use crate::error::{Error, Result};
 use crate::log;
 use base64::Engine as _;
+use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Utc};
 use sha2::Digest as _;
 use std::collections::HashMap;
@@ -151,11 +152,11 @@ impl Answer {
         }
     }
 
-    fn ocsp(mut self, status: u16, body: &[u8]) -> Answer {
+    fn ocsp(mut self, status: u16, body: impl Into<Vec<u8>>) -> Answer {
         self.status = status;
         self.headers
             .push(("Content-Type", "application/ocsp-response".into()));
-        self.body = body.to_vec();
+        self.body = body.into();
         self
     }
 
@@ -229,7 +230,8 @@ pub fn respond(
             return pending.ocsp(200, INTERNAL_ERROR);
         }
     };
-    let mut out = pending.ocsp(200, &response);
+    let etag = format!("\"{:X}\"", sha2::Sha256::digest(&response));
+    let mut out = pending.ocsp(200, response);
     // Go formats a missing nextUpdate as its zero time, and max-age is then 0.
     let next = parsed.next_update;
     out.set("Last-Modified", rfc1123(Some(parsed.this_update)));
@@ -239,7 +241,6 @@ pub fn respond(
         "Cache-Control",
         format!("max-age={max_age}, public, no-transform, must-revalidate"),
     );
-    let etag = format!("\"{:X}\"", sha2::Sha256::digest(&response));
     let not_modified = if_none_match == Some(etag.as_str());
     out.set("ETag", etag);
     if not_modified {
@@ -249,10 +250,18 @@ pub fn respond(
     out
 }
 
+/// Go's `time.RFC1123` layout, parsed once: every answer formats two times with it, and
+/// parsing the pattern cost more than the formatting.
+static RFC1123: std::sync::LazyLock<Vec<Item<'static>>> = std::sync::LazyLock::new(|| {
+    StrftimeItems::new("%a, %d %b %Y %H:%M:%S UTC")
+        .parse()
+        .expect("a valid strftime pattern")
+});
+
 /// Go's `time.RFC1123` of a UTC time.
 fn rfc1123(t: Option<DateTime<Utc>>) -> String {
     match t {
-        Some(t) => t.format("%a, %d %b %Y %H:%M:%S UTC").to_string(),
+        Some(t) => t.format_with_items(RFC1123.iter()).to_string(),
         None => "Mon, 01 Jan 0001 00:00:00 UTC".into(),
     }
 }
@@ -295,6 +304,13 @@ pub fn load_responses_file(path: &str) -> Result<InMemory> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_format_like_go_rfc1123() {
+        let t = DateTime::from_timestamp(1_796_115_903, 0).unwrap();
+        assert_eq!(rfc1123(Some(t)), "Tue, 01 Dec 2026 09:05:03 UTC");
+        assert_eq!(rfc1123(None), "Mon, 01 Jan 0001 00:00:00 UTC");
+    }
 
     #[test]
     fn get_paths_decode_like_go() {
