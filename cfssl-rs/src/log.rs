@@ -1,7 +1,15 @@
 //! cfssl's log lines on stderr: `YYYY/MM/DD HH:MM:SS [LEVEL] message`, local time,
 //! printed when the level is at least `-loglevel`.
+//!
+//! Local commands write each line synchronously. A server, while it serves, hands its
+//! lines to one writer thread through a bounded queue ([`queued`]): a stderr nobody
+//! reads (a full pipe) then stalls that thread only, never the async workers, and lines
+//! that find the queue full are dropped and counted in a notice.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -45,7 +53,108 @@ pub fn log(level: Level, message: &str) {
         None => false,
     });
     if !held {
-        crate::output::write_stderr(&line);
+        emit(line);
+    }
+}
+
+/// Lines waiting for the writer thread; past this many writes they are dropped.
+const QUEUE_LEN: usize = 4096;
+/// How long the end of serving waits for queued lines to reach stderr.
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
+
+enum Chunk {
+    Lines(String),
+    /// Answered once every chunk queued before it is written.
+    Flush(SyncSender<()>),
+}
+
+static QUEUE: OnceLock<SyncSender<Chunk>> = OnceLock::new();
+static QUEUING: AtomicBool = AtomicBool::new(false);
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Lines go to the writer thread from now until the guard is dropped, which waits
+/// (bounded) until they are written; lines logged after it are written directly
+/// again, so a server's last words keep their place after its queued lines.
+pub fn queued() -> Queued {
+    QUEUE.get_or_init(|| {
+        let (tx, rx) = sync_channel(QUEUE_LEN);
+        std::thread::Builder::new()
+            .name("log writer".into())
+            .spawn(move || write_queued(rx))
+            .expect("spawn the log writer thread");
+        tx
+    });
+    QUEUING.store(true, Ordering::SeqCst);
+    Queued(())
+}
+
+/// See [`queued`].
+pub struct Queued(());
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        QUEUING.store(false, Ordering::SeqCst);
+        let Some(tx) = QUEUE.get() else { return };
+        let (ack, done) = sync_channel(1);
+        let deadline = Instant::now() + FLUSH_WAIT;
+        let mut flush = Chunk::Flush(ack);
+        loop {
+            match tx.try_send(flush) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                    flush = back;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => return,
+            }
+        }
+        let _ = done.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+    }
+}
+
+fn emit(text: String) {
+    if QUEUING.load(Ordering::Relaxed) {
+        if let Some(tx) = QUEUE.get() {
+            match tx.try_send(Chunk::Lines(text)) {
+                Ok(()) => return,
+                Err(TrySendError::Full(Chunk::Lines(text))) => {
+                    DROPPED.fetch_add(text.matches('\n').count() as u64, Ordering::Relaxed);
+                    return;
+                }
+                Err(TrySendError::Full(_)) => return,
+                Err(TrySendError::Disconnected(Chunk::Lines(text))) => {
+                    crate::output::write_stderr(&text);
+                    return;
+                }
+                Err(TrySendError::Disconnected(_)) => return,
+            }
+        }
+    }
+    crate::output::write_stderr(&text);
+}
+
+fn write_queued(rx: Receiver<Chunk>) {
+    for chunk in rx {
+        let ack = match chunk {
+            Chunk::Lines(text) => {
+                crate::output::write_stderr(&text);
+                None
+            }
+            Chunk::Flush(ack) => Some(ack),
+        };
+        let dropped = DROPPED.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            let notice = STAMP.with(|cached| {
+                format!(
+                    "{} [WARNING] {dropped} log lines dropped: stderr is not being read\n",
+                    cached.borrow_mut().now()
+                )
+            });
+            crate::output::write_stderr(&notice);
+        }
+        if let Some(ack) = ack {
+            let _ = ack.send(());
+        }
     }
 }
 
@@ -58,7 +167,7 @@ pub fn held_back<T>(work: impl FnOnce() -> T) -> T {
         fn drop(&mut self) {
             if let Some(lines) = HELD.with(|held| held.borrow_mut().take()) {
                 if !lines.is_empty() {
-                    crate::output::write_stderr(&lines);
+                    emit(lines);
                 }
             }
         }

@@ -438,6 +438,45 @@ fn thousands_of_concurrent_requests_all_get_their_answer() {
     assert!(srv.healthy());
 }
 
+/// A stderr nobody reads (a full pipe) must not stop the server: its log lines wait for
+/// one writer thread, and those that find its queue full are dropped.
+#[test]
+fn a_stderr_nobody_reads_does_not_stop_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_ports(1)[0];
+    let mut cmd = clean_command(cfssl_bin());
+    cmd.current_dir(inputs())
+        .args(["serve", "-address", "127.0.0.1", "-port", &port.to_string()])
+        .args(["-ca", "root-ca.pem", "-ca-key", "root-ca-key.pem"])
+        .args(["-config", "cfg.json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // The guard's child keeps the read end open; nothing reads it.
+    let mut guard = ProcGuard::new("cfssl serve", cmd.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(guard.is_running(), "server exited");
+        assert!(Instant::now() < deadline, "server not up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let srv = Server {
+        guard,
+        port,
+        log: dir.path().join("unread"),
+        _dir: dir,
+    };
+    // One ~300-byte line per request: the 64 KiB pipe is full after about 220, and the
+    // writer's queue (4,096) after about 4,300.
+    let path = format!("health?pad={}", "x".repeat(256));
+    for i in 0..5000 {
+        let r = srv.request("GET", &path, b"");
+        assert_eq!(r.status, 200, "request {i}: {r:?}");
+    }
+    let r = srv.request("POST", "sign", &sign_body("open"));
+    verify(&certificate(&r));
+    assert!(srv.healthy());
+}
+
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let mut srv = Server::start(&[]);

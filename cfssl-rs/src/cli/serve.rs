@@ -121,6 +121,7 @@ fn run(ctx: &Context) -> Result<String> {
             ))
         })?;
         let tls = plan.map(|p| p.finish(&opts)).transpose()?;
+        let _queued = log::queued();
         api::serve(listener, router, tls, api::shutdown_signal())
             .await
             .map_err(|e| Error::plain(e.to_string()))

@@ -162,6 +162,7 @@ fn run(parsed: &flags::Parsed) -> Result<(), Error> {
             }),
             false => None,
         };
+        let _queued = log::queued();
         api::serve(listener, router, tls, api::shutdown_signal())
             .await
             .map_err(|e| Error::plain(e.to_string()))
