@@ -597,7 +597,7 @@ fn populate(raw: &RawProfile, cfg: &RawConfig) -> Result<Profile, Error> {
         if !LINT_SOURCES.contains(&source.trim()) {
             return Err(invalid(format!(
                 "failed to build excluded lint source list: unknown source {}",
-                go_quote(source)
+                crate::gojson::go_quote(source)
             )));
         }
     }
@@ -1156,7 +1156,10 @@ fn go_atoi(s: &str) -> Result<i64, String> {
             PosOverflow | NegOverflow => "value out of range",
             _ => "invalid syntax",
         };
-        format!("strconv.Atoi: parsing {}: {why}", go_quote(s))
+        format!(
+            "strconv.Atoi: parsing {}: {why}",
+            crate::gojson::go_quote(s)
+        )
     })
 }
 
@@ -1172,31 +1175,6 @@ fn decode_lint_level(v: &Value) -> Result<u8, Fatal> {
         .position(|l| *l == key)
         .map(|i| i as u8)
         .ok_or_else(|| format!("bad LintStatus JSON value: {raw}"))
-}
-
-/// `strconv.Quote`, close enough for the short strings quoted in config errors.
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x80 && c.is_control() => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `time.Time.UnmarshalJSON`: `null` leaves the field unset, the zero time counts as unset.

@@ -79,6 +79,7 @@ fn serve(addr: &str, prefix: &str, source: Arc<dyn Source>) -> Result<()> {
             prefix: prefix.to_string(),
         });
         let app = axum::Router::new().fallback(handle).with_state(state);
+        let _queued = log::queued();
         axum::serve(listener, app)
             .with_graceful_shutdown(crate::api::shutdown_signal())
             .await
