@@ -564,6 +564,20 @@ impl Cluster {
             .unwrap_or_else(|e| panic!("cfssl check did not print JSON ({e}): {out}"));
         (out, v)
     }
+    /// `cfssl check` on this cluster, which must exit with `exit` (0 exactly when it
+    /// says everything works), then what the cluster really did for each of its ids.
+    fn judge(
+        &mut self,
+        clients: &[ClientSpec],
+        extra: &[&str],
+        exit: i32,
+    ) -> (serde_json::Value, BTreeMap<String, (bool, String)>) {
+        let (out, report) = self.check(clients, extra);
+        assert_eq!(out.status.and_then(|s| s.code()), Some(exit), "{out}");
+        assert_eq!(report["works"], exit == 0, "{out}");
+        let real = self.observe(clients, &report);
+        (report, real)
+    }
 }
 
 impl Drop for Cluster {
@@ -699,10 +713,7 @@ fn tls_setup_tree_works_and_cn_users_are_judged() {
         .iter()
         .map(|n| client(n, Some("ca.pem")))
         .collect();
-    let (out, report) = cluster.check(&clients, &[]);
-    assert_eq!(report["works"], true, "{out}");
-    assert_eq!(out.status.and_then(|s| s.code()), Some(0), "{out}");
-    let real = cluster.observe(&clients, &report);
+    let (report, real) = cluster.judge(&clients, &[], 0);
     compare(
         &report,
         &real,
@@ -742,10 +753,7 @@ fn tls_setup_tree_works_and_cn_users_are_judged() {
     }
     let users = pki.root.join("users.txt");
     fs::write(&users, "root\ncalico\nkubernets\n").unwrap();
-    let (out, report) = cluster.check(&clients, &[&format!("-users={}", users.display())]);
-    assert_eq!(report["works"], false, "{out}");
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
-    let real = cluster.observe(&clients, &report);
+    let (report, real) = cluster.judge(&clients, &[&format!("-users={}", users.display())], 1);
     compare(
         &report,
         &real,
@@ -824,9 +832,7 @@ fn usage_and_name_defects_match_etcd() {
     let mut cluster = Cluster::start(&etcd, &etcdctl, &root, "defects", &specs);
     cluster.settle();
     let clients = vec![client("root", ca), client("serveronly", ca)];
-    let (out, report) = cluster.check(&clients, &[]);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
-    let real = cluster.observe(&clients, &report);
+    let (report, real) = cluster.judge(&clients, &[], 1);
     compare(
         &report,
         &real,
@@ -920,9 +926,7 @@ fn chain_defects_match_etcd() {
         "c-otherca",
     ];
     let clients: Vec<ClientSpec> = names.iter().map(|n| client(n, Some("ca.pem"))).collect();
-    let (out, report) = cluster.check(&clients, &[]);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
-    let real = cluster.observe(&clients, &report);
+    let (report, real) = cluster.judge(&clients, &[], 1);
     compare(
         &report,
         &real,
@@ -1028,14 +1032,8 @@ fn key_file_defects_stop_etcd_as_predicted() {
         let specs = vec![spec(name, s.clone(), s)];
         let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, name, &specs);
         cluster.settle();
-        let (out, report) = cluster.check(&[], &[]);
-        let want = if *verdict == "ok" { 0 } else { 1 };
-        assert_eq!(
-            out.status.and_then(|s| s.code()),
-            Some(want),
-            "{name}: {out}"
-        );
-        let real = cluster.observe(&[], &report);
+        let exit = if *verdict == "ok" { 0 } else { 1 };
+        let (report, real) = cluster.judge(&[], &[], exit);
         let id = format!("member:{name}:start");
         compare(&report, &real, &[(&id, verdict, phrase)]);
     }
@@ -1058,9 +1056,7 @@ fn client_cert_auth_without_trusted_ca_matches_etcd() {
     let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, "noca", &specs);
     cluster.settle();
     let clients = vec![client("root", ca)];
-    let (out, report) = cluster.check(&clients, &[]);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
-    let real = cluster.observe(&clients, &report);
+    let (report, real) = cluster.judge(&clients, &[], 1);
     compare(
         &report,
         &real,
@@ -1124,9 +1120,7 @@ fn expired_and_not_yet_valid_certificates_match_etcd() {
         client("c-expired", ca),
         client("c-intexpired", ca),
     ];
-    let (out, report) = cluster.check(&clients, &[]);
-    assert_eq!(out.status.and_then(|s| s.code()), Some(1), "{out}");
-    let real = cluster.observe(&clients, &report);
+    let (report, real) = cluster.judge(&clients, &[], 1);
     let expired = "x509: certificate has expired or is not yet valid: current time";
     let after = "is after 2021-01-01T00:00:00Z";
     let before = "is before 2099-01-01T00:00:00Z";

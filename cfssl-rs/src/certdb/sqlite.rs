@@ -501,16 +501,23 @@ mod tests {
             .unwrap()
     }
 
+    /// A migrated database in a file of its own, under a directory named by `tag`.
+    fn fresh_file_db(tag: &str) -> (std::path::PathBuf, Sqlite) {
+        let dir = std::env::temp_dir().join(format!("{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("certs.db");
+        let _ = std::fs::remove_file(&path);
+        let db = Sqlite::open(path.to_str().unwrap()).unwrap();
+        db.migrate().unwrap();
+        (dir, db)
+    }
+
     /// Many threads storing at once (the group commit): every row that is reported
     /// stored is there, each exactly once, and a duplicate fails alone.
     #[test]
     fn concurrent_inserts_each_get_their_own_outcome() {
-        let dir = std::env::temp_dir().join(format!("cfssl-sqlite-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("certs.db");
-        let _ = std::fs::remove_file(&path);
-        let db = Arc::new(Sqlite::open(path.to_str().unwrap()).unwrap());
-        db.migrate().unwrap();
+        let (dir, db) = fresh_file_db("cfssl-sqlite");
+        let db = Arc::new(db);
         db.insert_certificate(&record(0)).unwrap();
         let threads: Vec<_> = (0..16u32)
             .map(|t| {
@@ -545,23 +552,18 @@ mod tests {
     /// answers again. An in-memory database is read through its one connection.
     #[test]
     fn lookups_say_when_they_would_wait() {
-        let dir = std::env::temp_dir().join(format!("cfssl-sqlite-ro-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("certs.db");
-        let _ = std::fs::remove_file(&path);
+        let (dir, db) = fresh_file_db("cfssl-sqlite-ro");
         let row = OcspRecord {
             serial: "7".into(),
             aki: "00aa".into(),
             body: b"response".to_vec(),
             expiry: DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
         };
-        let db = Sqlite::open(path.to_str().unwrap()).unwrap();
-        db.migrate().unwrap();
         db.insert_certificate(&record(7)).unwrap();
         db.insert_ocsp(&row).unwrap();
         let found = |got: Option<Result<Vec<OcspRecord>>>| got.map(|r| r.unwrap());
         assert_eq!(found(db.get_ocsp_now("7", "00aa")), Some(vec![row.clone()]));
-        let other = Connection::open(&path).unwrap();
+        let other = Connection::open(dir.join("certs.db")).unwrap();
         other.execute_batch("BEGIN EXCLUSIVE").unwrap();
         assert_eq!(found(db.get_ocsp_now("7", "00aa")), None);
         other.execute_batch("COMMIT").unwrap();
