@@ -115,19 +115,19 @@ impl Drop for Queued {
 fn emit(text: String) {
     if QUEUING.load(Ordering::Relaxed) {
         if let Some(tx) = QUEUE.get() {
-            match tx.try_send(Chunk::Lines(text)) {
+            let (full, refused) = match tx.try_send(Chunk::Lines(text)) {
                 Ok(()) => return,
-                Err(TrySendError::Full(Chunk::Lines(text))) => {
+                Err(TrySendError::Full(chunk)) => (true, chunk),
+                Err(TrySendError::Disconnected(chunk)) => (false, chunk),
+            };
+            let Chunk::Lines(text) = refused else { return };
+            match full {
+                true => {
                     DROPPED.fetch_add(text.matches('\n').count() as u64, Ordering::Relaxed);
-                    return;
                 }
-                Err(TrySendError::Full(_)) => return,
-                Err(TrySendError::Disconnected(Chunk::Lines(text))) => {
-                    crate::output::write_stderr(&text);
-                    return;
-                }
-                Err(TrySendError::Disconnected(_)) => return,
+                false => crate::output::write_stderr(&text),
             }
+            return;
         }
     }
     crate::output::write_stderr(&text);
