@@ -503,10 +503,7 @@ pub fn peer_chain(
     use std::net::{TcpStream, ToSocketAddrs};
     let deadline = Instant::now() + timeout;
     let no_host = || Error::plain(format!("dial tcp: lookup {host}: no such host"));
-    let joined = match host.contains(':') {
-        true => format!("[{host}]:{port}"),
-        false => format!("{host}:{port}"),
-    };
+    let joined = crate::gourl::join_host_port(host, port);
     let addrs: Vec<std::net::SocketAddr> =
         joined.to_socket_addrs().map_err(|_| no_host())?.collect();
     let mut last = no_host();
