@@ -164,6 +164,21 @@ impl TypeErrors {
         }
     }
 
+    /// What Go's `json.Unmarshal` walks when it decodes `v` into a struct of type
+    /// `go_type` (package-qualified): an object's keys and values in input order (the
+    /// last of a repeated key wins), nothing for `null` (the struct is left as it was),
+    /// and for any other value nothing and Go's type error.
+    pub fn struct_fields<'a>(&mut self, v: &'a Value, go_type: &str) -> &'a [(String, Value)] {
+        match v {
+            Value::Object(fields) => fields,
+            Value::Null => &[],
+            other => {
+                self.record(other, "", "", go_type);
+                &[]
+            }
+        }
+    }
+
     /// A string field: `null` leaves it unset, anything but a string is a mismatch.
     pub fn string(&mut self, v: &Value, st: &str, field: &str) -> Option<String> {
         match v {

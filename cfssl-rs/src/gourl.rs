@@ -3,7 +3,8 @@
 //! decides whether Go's x509 can read a URI SAN back. Hand-written because the `url`
 //! crate follows the WHATWG standard, whose parsing and escaping differ from Go's
 //! (IDNA hosts, other escape sets, no opaque form), and the bytes must match cfssl's.
-//! Also `net.SplitHostPort`, which Go applies to the host part of a URL or a dial address.
+//! Also `net.SplitHostPort`, which Go applies to the host part of a URL or a dial address,
+//! and `net.JoinHostPort`, which builds a listen or dial address.
 
 /// The fields of Go's `url.URL` (`user` is username and optional password, decoded).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -382,6 +383,14 @@ pub fn split_host_port(hostport: &str) -> Result<(String, String), String> {
     Ok((host.to_string(), hostport[i + 1..].to_string()))
 }
 
+/// Go's `net.JoinHostPort`: a host with a colon (IPv6) goes in brackets.
+pub fn join_host_port(host: &str, port: impl std::fmt::Display) -> String {
+    match host.contains(':') {
+        true => format!("[{host}]:{port}"),
+        false => format!("{host}:{port}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,5 +475,17 @@ mod tests {
             split_host_port("[::1]").unwrap_err(),
             "address [::1]: missing port in address"
         );
+    }
+
+    #[test]
+    fn host_and_port_join_like_go() {
+        assert_eq!(join_host_port("a.example", 443), "a.example:443");
+        assert_eq!(join_host_port("::1", "8888"), "[::1]:8888");
+        assert_eq!(join_host_port("fe80::1%eth0", 80), "[fe80::1%eth0]:80");
+        assert_eq!(join_host_port("", 8888), ":8888");
+        for hostport in ["a.example:443", "[::1]:8888"] {
+            let (host, port) = split_host_port(hostport).unwrap();
+            assert_eq!(join_host_port(&host, port), hostport);
+        }
     }
 }

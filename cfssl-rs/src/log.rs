@@ -117,19 +117,19 @@ impl Drop for Queued {
 fn emit(text: String) {
     if QUEUING.load(Ordering::Relaxed) {
         if let Some(tx) = QUEUE.get() {
-            match tx.try_send(Chunk::Lines(text)) {
+            let (full, refused) = match tx.try_send(Chunk::Lines(text)) {
                 Ok(()) => return,
-                Err(TrySendError::Full(Chunk::Lines(text))) => {
+                Err(TrySendError::Full(chunk)) => (true, chunk),
+                Err(TrySendError::Disconnected(chunk)) => (false, chunk),
+            };
+            let Chunk::Lines(text) = refused else { return };
+            match full {
+                true => {
                     DROPPED.fetch_add(text.matches('\n').count() as u64, Ordering::Relaxed);
-                    return;
                 }
-                Err(TrySendError::Full(_)) => return,
-                Err(TrySendError::Disconnected(Chunk::Lines(text))) => {
-                    crate::output::write_stderr(&text);
-                    return;
-                }
-                Err(TrySendError::Disconnected(_)) => return,
+                false => crate::output::write_stderr(&text),
             }
+            return;
         }
     }
     crate::output::write_stderr(&text);
@@ -249,17 +249,73 @@ mod tests {
         assert_eq!(text.len(), "2006/01/02 15:04:05".len());
     }
 
+    /// This process's stderr redirected to a memory file until dropped. Other tests
+    /// running meanwhile may write there too: callers look for their own lines only.
+    struct StderrCapture {
+        saved: std::os::fd::OwnedFd,
+        file: std::fs::File,
+    }
+
+    impl StderrCapture {
+        fn start() -> StderrCapture {
+            let file = rustix::fs::memfd_create(c"stderr", rustix::fs::MemfdFlags::CLOEXEC)
+                .expect("memfd_create");
+            let saved = rustix::io::dup(rustix::stdio::stderr()).expect("dup stderr");
+            rustix::stdio::dup2_stderr(&file).expect("redirect stderr");
+            StderrCapture {
+                saved,
+                file: file.into(),
+            }
+        }
+
+        /// The lines written so far that contain `marker`, without their time stamp.
+        fn lines_with(&self, marker: &str) -> Vec<String> {
+            use std::os::unix::fs::FileExt;
+            let len = self.file.metadata().expect("stat the capture").len();
+            let mut bytes = vec![0; len as usize];
+            self.file
+                .read_exact_at(&mut bytes, 0)
+                .expect("read the capture");
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .filter(|l| l.contains(marker))
+                .map(|l| l["2006/01/02 15:04:05 ".len()..].to_string())
+                .collect()
+        }
+    }
+
+    impl Drop for StderrCapture {
+        fn drop(&mut self) {
+            let _ = rustix::stdio::dup2_stderr(&self.saved);
+        }
+    }
+
     #[test]
     fn held_back_lines_are_kept_in_order_and_released_even_on_panic() {
-        let lines = held_back(|| {
-            error("one");
-            held_back(|| log(Level::Fatal, "two"));
-            HELD.with(|held| held.borrow().clone()).unwrap()
+        let stderr = StderrCapture::start();
+        held_back(|| {
+            log(Level::Fatal, "held-back one");
+            held_back(|| log(Level::Fatal, "held-back two"));
+            assert_eq!(stderr.lines_with("held-back"), Vec::<String>::new());
         });
-        let got: Vec<&str> = lines.lines().map(|l| &l[20..]).collect();
-        assert_eq!(got, ["[ERROR] one", "[FATAL] two"]);
-        assert!(HELD.with(|held| held.borrow().is_none()));
-        let _ = std::panic::catch_unwind(|| held_back(|| panic!("a bug")));
+        let _ = std::panic::catch_unwind(|| {
+            held_back(|| {
+                log(Level::Fatal, "held-back three");
+                panic!("a bug")
+            })
+        });
+        log(Level::Fatal, "held-back four");
+        let got = stderr.lines_with("held-back");
+        drop(stderr);
+        assert_eq!(
+            got,
+            [
+                "[FATAL] held-back one",
+                "[FATAL] held-back two",
+                "[FATAL] held-back three",
+                "[FATAL] held-back four",
+            ]
+        );
         assert!(HELD.with(|held| held.borrow().is_none()));
     }
 }

@@ -30,16 +30,15 @@ struct AddRequest {
 }
 
 /// Go's `json.Unmarshal` into `AddRequest`: any mismatch fails the whole request.
-fn decode(body: &[u8]) -> Option<AddRequest> {
-    const ST: &str = "certadd.AddRequest";
-    let v = gojson::parse(body).ok()?;
+/// Hand-written: serde matches keys case-sensitively and refuses repeated keys and
+/// `null` strings, which Go accepts.
+fn decode(body: &[u8]) -> Result<AddRequest, String> {
+    const ST: &str = "AddRequest";
+    let v = gojson::parse(body)?;
     let mut te = TypeErrors::default();
     let mut req = AddRequest::default();
-    let fields = match &v {
-        Value::Object(fields) => fields.as_slice(),
-        Value::Null => &[],
-        _ => return None,
-    };
+    // time.Time's own decoder, whose failure ends decoding at once. cfssl answers every
+    // decoding failure with one message, so the texts here are never shown.
     let time = |val: &Value| -> Option<Option<DateTime<Utc>>> {
         match val {
             Value::Null => Some(None),
@@ -47,14 +46,14 @@ fn decode(body: &[u8]) -> Option<AddRequest> {
             _ => None,
         }
     };
-    for (k, val) in fields {
+    for (k, val) in te.struct_fields(&v, "certadd.AddRequest") {
         let key = |name: &str| go_equal_fold(k, name);
         if key("reason") {
-            if let Some(r) = te.int(val, ST, k) {
+            if let Some(r) = te.int(val, ST, "reason") {
                 req.reason = r;
             }
         } else if key("expiry") || key("revoked_at") || key("issued_at") || key("not_before") {
-            let t = time(val)?;
+            let t = time(val).ok_or_else(|| format!("{k}: not an RFC 3339 time"))?;
             let slot = match () {
                 _ if key("expiry") => &mut req.expiry,
                 _ if key("revoked_at") => &mut req.revoked_at,
@@ -73,21 +72,21 @@ fn decode(body: &[u8]) -> Option<AddRequest> {
                 false => req.sans = Some(text),
             }
         } else {
-            let slot = match () {
-                _ if key("serial_number") => &mut req.serial,
-                _ if key("authority_key_identifier") => &mut req.aki,
-                _ if key("ca_label") => &mut req.ca_label,
-                _ if key("status") => &mut req.status,
-                _ if key("pem") => &mut req.pem,
-                _ if key("common_name") => &mut req.common_name,
+            let (slot, name) = match () {
+                _ if key("serial_number") => (&mut req.serial, "serial_number"),
+                _ if key("authority_key_identifier") => (&mut req.aki, "authority_key_identifier"),
+                _ if key("ca_label") => (&mut req.ca_label, "ca_label"),
+                _ if key("status") => (&mut req.status, "status"),
+                _ if key("pem") => (&mut req.pem, "pem"),
+                _ if key("common_name") => (&mut req.common_name, "common_name"),
                 _ => continue,
             };
-            if let Some(s) = te.string(val, ST, k) {
+            if let Some(s) = te.string(val, ST, name) {
                 *slot = s;
             }
         }
     }
-    te.into_result().ok().map(|()| req)
+    te.into_result().map(|()| req)
 }
 
 /// The CRLReason values x/crypto/ocsp names (7 is unassigned).
@@ -124,7 +123,7 @@ fn hex_lower(s: &str) -> Option<String> {
 
 pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let bad = ApiError::bad_request;
-    let r = decode(req.body).ok_or_else(|| bad("Unable to parse certificate addition request"))?;
+    let r = decode(req.body).map_err(|_| bad("Unable to parse certificate addition request"))?;
     if r.serial.is_empty() {
         return Err(bad("Serial number is required but not provided"));
     }
@@ -214,7 +213,7 @@ mod tests {
         assert_eq!(r.issued_at, None);
         assert_eq!(r.metadata.as_deref(), Some(r#"{"a":[1,"x"]}"#));
         assert_eq!(r.sans, None);
-        assert!(decode(b"null").is_some());
+        assert!(decode(b"null").is_ok());
         for bad in [
             &b"[]"[..],
             b"x",
@@ -224,7 +223,7 @@ mod tests {
             br#"{"expiry":"2030-01-02"}"#,
             br#"{"revoked_at":17}"#,
         ] {
-            assert!(decode(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+            assert!(decode(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }
 

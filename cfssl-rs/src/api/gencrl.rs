@@ -27,23 +27,17 @@ fn decode(body: &[u8]) -> (CrlRequest, Option<String>) {
         Err(e) => return (req, Some(e)),
     };
     let mut te = TypeErrors::default();
-    match &v {
-        Value::Object(fields) => {
-            for (k, val) in fields {
-                let is = |name: &str| go_equal_fold(k, name);
-                if is("certificate") {
-                    req.certificate = te.string(val, ST, "certificate").unwrap_or_default();
-                } else if is("serialNumber") {
-                    req.serials = te.strings(val, ST, "serialNumber").unwrap_or_default();
-                } else if is("issuingKey") {
-                    req.key = te.string(val, ST, "issuingKey").unwrap_or_default();
-                } else if is("expireTime") {
-                    req.expiry = te.string(val, ST, "expireTime").unwrap_or_default();
-                }
-            }
+    for (k, val) in te.struct_fields(&v, "gencrl.jsonCRLRequest") {
+        let is = |name: &str| go_equal_fold(k, name);
+        if is("certificate") {
+            req.certificate = te.string(val, ST, "certificate").unwrap_or_default();
+        } else if is("serialNumber") {
+            req.serials = te.strings(val, ST, "serialNumber").unwrap_or_default();
+        } else if is("issuingKey") {
+            req.key = te.string(val, ST, "issuingKey").unwrap_or_default();
+        } else if is("expireTime") {
+            req.expiry = te.string(val, ST, "expireTime").unwrap_or_default();
         }
-        Value::Null => {}
-        other => te.record(other, "", "", "gencrl.jsonCRLRequest"),
     }
     (req, te.into_result().err())
 }

@@ -391,6 +391,7 @@ const fn api(
     name: &'static str,
     needs: Needs,
     methods: &'static [Method],
+    work: Work,
     process: Process,
 ) -> Endpoint {
     Endpoint {
@@ -399,21 +400,7 @@ const fn api(
         handler: Handler::Api {
             methods,
             process,
-            work: Work::Blocking,
-        },
-        setup_log: None,
-    }
-}
-
-/// [`api`] for an endpoint whose work is a signature request ([`Work::Signing`]).
-const fn signing(name: &'static str, needs: Needs, process: Process) -> Endpoint {
-    Endpoint {
-        name,
-        needs,
-        handler: Handler::Api {
-            methods: POST,
-            process,
-            work: Work::Signing,
+            work,
         },
         setup_log: None,
     }
@@ -422,34 +409,118 @@ const fn signing(name: &'static str, needs: Needs, process: Process) -> Endpoint
 /// Every endpoint of cfssl 1.6.5's server. cfssl registers them from a Go map, in
 /// random order; this is one of those orders.
 pub static ENDPOINTS: &[Endpoint] = &[
-    signing("sign", Needs::UnauthSigner, sign::process),
-    signing("authsign", Needs::AuthSigner, authsign::process),
-    api("info", Needs::Signer, POST, info::process),
-    api("crl", Needs::Db { signer: true }, GET, crl::process),
-    api("gencrl", Needs::Signer, POST, gencrl::process),
-    api("newcert", Needs::Signer, POST, newcert::process),
+    api(
+        "sign",
+        Needs::UnauthSigner,
+        POST,
+        Work::Signing,
+        sign::process,
+    ),
+    api(
+        "authsign",
+        Needs::AuthSigner,
+        POST,
+        Work::Signing,
+        authsign::process,
+    ),
+    api("info", Needs::Signer, POST, Work::Blocking, info::process),
+    api(
+        "crl",
+        Needs::Db { signer: true },
+        GET,
+        Work::Blocking,
+        crl::process,
+    ),
+    api(
+        "gencrl",
+        Needs::Signer,
+        POST,
+        Work::Blocking,
+        gencrl::process,
+    ),
+    api(
+        "newcert",
+        Needs::Signer,
+        POST,
+        Work::Blocking,
+        newcert::process,
+    ),
     Endpoint {
         setup_log: Some("bundler API ready"),
-        ..api("bundle", Needs::Bundler, POST, bundle::process)
+        ..api(
+            "bundle",
+            Needs::Bundler,
+            POST,
+            Work::Blocking,
+            bundle::process,
+        )
     },
     Endpoint {
         setup_log: Some("setting up key / CSR generator"),
-        ..api("newkey", Needs::Nothing, POST, newkey::process)
+        ..api(
+            "newkey",
+            Needs::Nothing,
+            POST,
+            Work::Blocking,
+            newkey::process,
+        )
     },
-    api("init_ca", Needs::Nothing, POST, init_ca::process),
-    api("scan", Needs::Nothing, GET, scan::process),
-    api("scaninfo", Needs::Nothing, GET, scaninfo::process),
-    api("certinfo", Needs::Nothing, POST, certinfo::process),
-    api("ocspsign", Needs::OcspSigner, POST, ocspsign::process),
-    api("revoke", Needs::Db { signer: false }, POST, revoke::process),
+    api(
+        "init_ca",
+        Needs::Nothing,
+        POST,
+        Work::Blocking,
+        init_ca::process,
+    ),
+    api("scan", Needs::Nothing, GET, Work::Blocking, scan::process),
+    api(
+        "scaninfo",
+        Needs::Nothing,
+        GET,
+        Work::Blocking,
+        scaninfo::process,
+    ),
+    api(
+        "certinfo",
+        Needs::Nothing,
+        POST,
+        Work::Blocking,
+        certinfo::process,
+    ),
+    api(
+        "ocspsign",
+        Needs::OcspSigner,
+        POST,
+        Work::Blocking,
+        ocspsign::process,
+    ),
+    api(
+        "revoke",
+        Needs::Db { signer: false },
+        POST,
+        Work::Blocking,
+        revoke::process,
+    ),
     Endpoint {
         name: "/",
         needs: Needs::Nothing,
         handler: Handler::Ui,
         setup_log: None,
     },
-    api("health", Needs::Nothing, GET, health::process),
-    api("certadd", Needs::Nothing, POST, certadd::process),
+    api(
+        "health",
+        Needs::Nothing,
+        GET,
+        Work::Blocking,
+        health::process,
+    ),
+    api(
+        "certadd",
+        Needs::Nothing,
+        POST,
+        Work::Blocking,
+        certadd::process,
+    ),
 ];
 
 pub type AppState = Arc<App>;

@@ -9,6 +9,7 @@ use crate::ocsp::{IssuerHash, SignRequest};
 use base64::Engine as _;
 
 /// cfssl's `jsonSignRequest`; `status` defaults to `good`, as on the command line.
+#[derive(Debug, Default)]
 struct OcspSignRequest {
     certificate: String,
     status: String,
@@ -17,51 +18,40 @@ struct OcspSignRequest {
     issuer_hash: String,
 }
 
-fn decode(body: &[u8]) -> Option<OcspSignRequest> {
-    const ST: &str = "ocsp.jsonSignRequest";
-    let v = gojson::parse(body).ok()?;
+/// Go's `json.Unmarshal` into `jsonSignRequest` (hand-written: serde matches keys
+/// case-sensitively and refuses repeated keys and `null` strings, which Go accepts).
+fn decode(body: &[u8]) -> Result<OcspSignRequest, String> {
+    const ST: &str = "jsonSignRequest";
+    let v = gojson::parse(body)?;
     let mut te = TypeErrors::default();
     let mut req = OcspSignRequest {
-        certificate: String::new(),
         status: "good".into(),
-        reason: 0,
-        revoked_at: String::new(),
-        issuer_hash: String::new(),
+        ..OcspSignRequest::default()
     };
-    match &v {
-        Value::Object(fields) => {
-            for (k, val) in fields {
-                if go_equal_fold(k, "reason") {
-                    if let Some(r) = te.int(val, ST, k) {
-                        req.reason = r;
-                    }
-                    continue;
-                }
-                let slot = if go_equal_fold(k, "certificate") {
-                    &mut req.certificate
-                } else if go_equal_fold(k, "status") {
-                    &mut req.status
-                } else if go_equal_fold(k, "revoked_at") {
-                    &mut req.revoked_at
-                } else if go_equal_fold(k, "issuer_hash") {
-                    &mut req.issuer_hash
-                } else {
-                    continue;
-                };
-                if let Some(s) = te.string(val, ST, k) {
-                    *slot = s;
-                }
+    for (k, val) in te.struct_fields(&v, "ocsp.jsonSignRequest") {
+        let is = |name: &str| go_equal_fold(k, name);
+        if is("reason") {
+            if let Some(r) = te.int(val, ST, "reason") {
+                req.reason = r;
             }
+            continue;
         }
-        Value::Null => {}
-        _ => return None,
+        let (slot, name) = match () {
+            _ if is("certificate") => (&mut req.certificate, "certificate"),
+            _ if is("status") => (&mut req.status, "status"),
+            _ if is("revoked_at") => (&mut req.revoked_at, "revoked_at"),
+            _ if is("issuer_hash") => (&mut req.issuer_hash, "issuer_hash"),
+            _ => continue,
+        };
+        if let Some(s) = te.string(val, ST, name) {
+            *slot = s;
+        }
     }
-    te.into_result().ok().map(|()| req)
+    te.into_result().map(|()| req)
 }
 
 pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let r =
-        decode(req.body).ok_or_else(|| ApiError::bad_request("Unable to parse sign request"))?;
+    let r = decode(req.body).map_err(|_| ApiError::bad_request("Unable to parse sign request"))?;
     let cert = crate::ca::parse_cert_pem(r.certificate.as_bytes()).map_err(|e| {
         // cfssl's log.Error joins its two arguments without a space.
         log::error(&format!("Error from ParseCertificatePEM{e}"));
@@ -91,4 +81,31 @@ pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
         "ocspResponse".into(),
         Value::String(b64),
     )])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_decode_as_go_does() {
+        let r = decode(br#"{"CERTIFICATE":"c","status":null,"Reason":4,"revoked_at":"now","revoked_at":null,"issuer_hash":"SHA256","other":[1]}"#).unwrap();
+        assert_eq!(r.certificate, "c");
+        assert_eq!(r.status, "good");
+        assert_eq!(r.reason, 4);
+        assert_eq!(r.revoked_at, "now");
+        assert_eq!(r.issuer_hash, "SHA256");
+        assert_eq!(decode(b"null").unwrap().status, "good");
+        for bad in [
+            &b"[]"[..],
+            b"",
+            b"{} x",
+            br#"{"reason":"1"}"#,
+            br#"{"reason":1.0}"#,
+            br#"{"status":1}"#,
+            br#"{"certificate":{}}"#,
+        ] {
+            assert!(decode(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }

@@ -6,45 +6,39 @@ use super::{error::ApiError, App, Request};
 use crate::certdb::record;
 use crate::gojson::{self, go_equal_fold, TypeErrors, Value};
 
+/// cfssl's `jsonRevokeRequest`.
+#[derive(Debug, Default)]
 struct RevokeRequest {
     serial: String,
     aki: String,
     reason: String,
 }
 
-fn decode(body: &[u8]) -> Option<RevokeRequest> {
-    const ST: &str = "revoke.jsonRevokeRequest";
-    let v = gojson::parse(body).ok()?;
+/// Go's `json.Unmarshal` into `jsonRevokeRequest` (hand-written: serde matches keys
+/// case-sensitively and refuses repeated keys and `null` strings, which Go accepts).
+fn decode(body: &[u8]) -> Result<RevokeRequest, String> {
+    const ST: &str = "jsonRevokeRequest";
+    let v = gojson::parse(body)?;
     let mut te = TypeErrors::default();
-    let mut req = RevokeRequest {
-        serial: String::new(),
-        aki: String::new(),
-        reason: String::new(),
-    };
-    match &v {
-        Value::Object(fields) => {
-            for (k, val) in fields {
-                let slot = if go_equal_fold(k, "serial") {
-                    &mut req.serial
-                } else if go_equal_fold(k, "authority_key_id") {
-                    &mut req.aki
-                } else if go_equal_fold(k, "reason") {
-                    &mut req.reason
-                } else {
-                    continue;
-                };
-                *slot = te.string(val, ST, k).unwrap_or_default();
-            }
+    let mut req = RevokeRequest::default();
+    for (k, val) in te.struct_fields(&v, "revoke.jsonRevokeRequest") {
+        let is = |name: &str| go_equal_fold(k, name);
+        let (slot, name) = match () {
+            _ if is("serial") => (&mut req.serial, "serial"),
+            _ if is("authority_key_id") => (&mut req.aki, "authority_key_id"),
+            _ if is("reason") => (&mut req.reason, "reason"),
+            _ => continue,
+        };
+        if let Some(s) = te.string(val, ST, name) {
+            *slot = s;
         }
-        Value::Null => {}
-        _ => return None,
     }
-    te.into_result().ok().map(|()| req)
+    te.into_result().map(|()| req)
 }
 
 pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let r = decode(req.body)
-        .ok_or_else(|| ApiError::bad_request("Unable to parse revocation request"))?;
+        .map_err(|_| ApiError::bad_request("Unable to parse revocation request"))?;
     if r.serial.is_empty() {
         return Err(ApiError::bad_request(
             "serial number is required but not provided",
@@ -94,4 +88,28 @@ fn store_revoked(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_decode_as_go_does() {
+        let r = decode(br#"{"Serial":"1","serial":null,"AUTHORITY_KEY_ID":"ab","reason":"keyCompromise","x":2}"#).unwrap();
+        assert_eq!(r.serial, "1", "null leaves a string field as it was");
+        assert_eq!(r.aki, "ab");
+        assert_eq!(r.reason, "keyCompromise");
+        assert_eq!(decode(b"null").unwrap().serial, "");
+        for bad in [
+            &b"[]"[..],
+            b"\"s\"",
+            b"{",
+            br#"{"serial":1}"#,
+            br#"{"reason":1}"#,
+            br#"{"authority_key_id":["ab"]}"#,
+        ] {
+            assert!(decode(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }

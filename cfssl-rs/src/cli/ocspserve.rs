@@ -41,18 +41,9 @@ fn run(ctx: &Context) -> Result<String> {
         (file, _) => Arc::new(responder::load_responses_file(file)?),
     };
     log::info("Registering OCSP responder handler");
-    let addr = join_host_port(f.get_str("address"), f.get_int("port"));
+    let addr = crate::gourl::join_host_port(f.get_str("address"), f.get_int("port"));
     serve(&addr, f.get_str("path"), source)?;
     Ok(String::new())
-}
-
-/// Go's `net.JoinHostPort`.
-pub fn join_host_port(host: &str, port: i64) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
 }
 
 struct Responder {

@@ -51,14 +51,6 @@ Flags:
     run,
 };
 
-/// Go's `net.JoinHostPort`.
-fn join_host_port(host: &str, port: i64) -> String {
-    match host.contains(':') {
-        true => format!("[{host}]:{port}"),
-        false => format!("{host}:{port}"),
-    }
-}
-
 fn run(ctx: &Context) -> Result<String> {
     let f = ctx.flags;
     super::refuse_arguments(f, "")?;
@@ -93,7 +85,7 @@ fn run(ctx: &Context) -> Result<String> {
             metadata: f.get_str("metadata").into(),
         },
     };
-    let addr = join_host_port(f.get_str("address"), f.get_int("port"));
+    let addr = crate::gourl::join_host_port(f.get_str("address"), f.get_int("port"));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

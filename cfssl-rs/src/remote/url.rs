@@ -13,10 +13,10 @@ use crate::gourl;
 pub fn normalize(addr: &str) -> Result<String, String> {
     let mut u = gourl::parse(addr.trim())?;
     if !u.opaque.is_empty() {
-        u.host = join_host_port(&u.scheme, &u.opaque);
+        u.host = gourl::join_host_port(&u.scheme, &u.opaque);
         u.opaque.clear();
     } else if !u.path.is_empty() && !u.path.contains(':') {
-        u.host = join_host_port(&u.path, "8888");
+        u.host = gourl::join_host_port(&u.path, "8888");
         u.path.clear();
     } else if u.scheme.is_empty() {
         u.host = std::mem::take(&mut u.path);
@@ -60,15 +60,6 @@ pub fn bare_ip(addr: &str) -> Option<String> {
     }
     let ip: std::net::SocketAddr = addr.parse().ok()?;
     Some(format!("http://{ip}"))
-}
-
-/// Go's `net.JoinHostPort`.
-fn join_host_port(host: &str, port: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
 }
 
 #[cfg(test)]
