@@ -311,6 +311,49 @@ fn load_client_cert(cert_path: &str, key_path: &str) -> Result<ClientCert> {
     Ok(ClientCert::new_with_certs(&chain, key))
 }
 
+/// Go's name for a TLS alert (crypto/tls `alert.String`), as in `remote error: tls: NAME`.
+pub fn go_alert_text(alert: rustls::AlertDescription) -> String {
+    use rustls::AlertDescription as A;
+    let name = match alert {
+        A::CloseNotify => "close notify",
+        A::UnexpectedMessage => "unexpected message",
+        A::BadRecordMac => "bad record MAC",
+        A::DecryptionFailed => "decryption failed",
+        A::RecordOverflow => "record overflow",
+        A::DecompressionFailure => "decompression failure",
+        A::HandshakeFailure => "handshake failure",
+        A::BadCertificate => "bad certificate",
+        A::UnsupportedCertificate => "unsupported certificate",
+        A::CertificateRevoked => "revoked certificate",
+        A::CertificateExpired => "expired certificate",
+        A::CertificateUnknown => "unknown certificate",
+        A::IllegalParameter => "illegal parameter",
+        A::UnknownCA => "unknown certificate authority",
+        A::AccessDenied => "access denied",
+        A::DecodeError => "error decoding message",
+        A::DecryptError => "error decrypting message",
+        A::ExportRestriction => "export restriction",
+        A::ProtocolVersion => "protocol version not supported",
+        A::InsufficientSecurity => "insufficient security level",
+        A::InternalError => "internal error",
+        A::InappropriateFallback => "inappropriate fallback",
+        A::UserCanceled => "user canceled",
+        A::NoRenegotiation => "no renegotiation",
+        A::MissingExtension => "missing extension",
+        A::UnsupportedExtension => "unsupported extension",
+        A::CertificateUnobtainable => "certificate unobtainable",
+        A::UnrecognisedName => "unrecognized name",
+        A::BadCertificateStatusResponse => "bad certificate status response",
+        A::BadCertificateHashValue => "bad certificate hash value",
+        A::UnknownPSKIdentity => "unknown PSK identity",
+        A::CertificateRequired => "certificate required",
+        A::NoApplicationProtocol => "no application protocol",
+        A::EncryptedClientHelloRequired => "encrypted client hello required",
+        other => return format!("alert({})", u8::from(other)),
+    };
+    name.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +390,18 @@ mod tests {
         assert_eq!(alert(C::InvalidPurpose), A::BadCertificate);
         assert_eq!(alert(C::Expired), A::CertificateExpired);
         assert!(matches!(go_alert(E::DecryptError), E::DecryptError));
+    }
+
+    #[test]
+    fn alerts_are_named_as_go_names_them() {
+        use rustls::AlertDescription as A;
+        assert_eq!(go_alert_text(A::UnknownCA), "unknown certificate authority");
+        assert_eq!(
+            go_alert_text(A::CertificateRequired),
+            "certificate required"
+        );
+        assert_eq!(go_alert_text(A::BadRecordMac), "bad record MAC");
+        assert_eq!(go_alert_text(A::Unknown(200)), "alert(200)");
     }
 
     #[test]

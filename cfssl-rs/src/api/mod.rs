@@ -566,13 +566,9 @@ pub fn api_route(
     any(move |State(app): State<AppState>, req| handle(app, methods, process, work, req))
 }
 
-/// What every server's router ends with: Go's 404 for other paths, the request log
-/// line for API answers, and the app.
+/// What every server's router ends with: Go's 404 for other paths, and the app.
 pub fn finish(router: Router<AppState>, app: AppState) -> Router {
-    router
-        .fallback(|| async { not_found() })
-        .layer(axum::middleware::from_fn(log_request))
-        .with_state(app)
+    router.fallback(|| async { not_found() }).with_state(app)
 }
 
 /// Go's `http.NotFound`.
@@ -595,44 +591,46 @@ pub fn text_response(status: StatusCode, body: impl Into<Body>) -> Response {
     r
 }
 
-/// The cfssl code of an API answer, read by the request log.
-#[derive(Debug, Clone, Copy)]
-struct LoggedCode(u32);
-
 /// Who sent a request: the TCP peer and, with mutual TLS, its certificate's CN.
 #[derive(Debug, Clone)]
 pub struct Peer {
     pub addr: SocketAddr,
 }
 
-/// One line per API request, after the answer: `<addr> - "<METHOD> <URL>" <code>`.
-async fn log_request(req: hyper::Request<Body>, next: axum::middleware::Next) -> Response {
-    let peer = req.extensions().get::<Peer>().map(|p| p.addr);
-    let method = req.method().clone();
-    let url = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| req.uri().path().to_string(), |pq| pq.to_string());
-    let response = next.run(req).await;
-    if let Some(LoggedCode(code)) = response.extensions().get::<LoggedCode>() {
-        let addr = peer.map_or_else(String::new, |a| a.to_string());
-        log::info(&format!("{addr} - \"{method} {url}\" {code}"));
-    }
-    response
+/// The request an API answer is logged under: `<addr> - "<METHOD> <URL>" <code>`,
+/// one line per request, after the endpoint's own lines.
+struct Logged {
+    peer: Option<SocketAddr>,
+    method: Method,
+    url: String,
 }
 
-fn answer(result: Result<Reply, ApiError>) -> Response {
-    let (mut response, code) = match result {
-        Ok(reply) => {
-            let mut r = (StatusCode::OK, envelope::success(&reply)).into_response();
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            (r, 200)
+impl Logged {
+    fn of(req: &hyper::Request<Body>) -> Logged {
+        let uri = req.uri();
+        Logged {
+            peer: req.extensions().get::<Peer>().map(|p| p.addr),
+            method: req.method().clone(),
+            url: uri
+                .path_and_query()
+                .map_or_else(|| uri.path().to_string(), |pq| pq.as_str().to_string()),
         }
-        Err(e) => (text_response(e.status(), envelope::failure(&e)), e.code()),
-    };
-    response.extensions_mut().insert(LoggedCode(code));
-    response
+    }
+
+    fn answer(&self, result: Result<Reply, ApiError>) -> Response {
+        let (response, code) = match result {
+            Ok(reply) => {
+                let mut r = (StatusCode::OK, envelope::success(&reply)).into_response();
+                r.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                (r, 200)
+            }
+            Err(e) => (text_response(e.status(), envelope::failure(&e)), e.code()),
+        };
+        let addr = self.peer.map_or_else(String::new, |a| a.to_string());
+        log::info(&format!("{addr} - \"{} {}\" {code}", self.method, self.url));
+        response
+    }
 }
 
 /// cfssl's `HTTPHandler`: the method check, then the body (bounded in size and time),
@@ -644,13 +642,14 @@ async fn handle(
     work: Work,
     req: hyper::Request<Body>,
 ) -> Response {
+    let logged = Logged::of(&req);
     if !methods.contains(req.method()) {
-        return answer(Err(ApiError::method_not_allowed(req.method().as_str())));
+        return logged.answer(Err(ApiError::method_not_allowed(req.method().as_str())));
     }
     let query = req.uri().query().unwrap_or("").to_string();
     let body = match read_body(req.into_body()).await {
         Ok(b) => b,
-        Err(e) => return answer(Err(e)),
+        Err(e) => return logged.answer(Err(e)),
     };
     let run = move |app: &App| {
         let request = Request {
@@ -663,20 +662,21 @@ async fn handle(
             Work::Blocking => process(app, &request),
         }
     };
-    let result = match work {
-        Work::Signing if app.quick_signing => std::panic::catch_unwind(
-            std::panic::AssertUnwindSafe(|| run(&app)),
-        )
-        .unwrap_or_else(|panic| {
-            let why = match panic.downcast_ref::<&str>() {
-                Some(s) => s.to_string(),
-                None => panic.downcast_ref::<String>().cloned().unwrap_or_default(),
-            };
-            Err(handler_failed(format!("panicked with message {why:?}")))
+    match work {
+        // The request line joins the endpoint's held-back lines: one write per request.
+        Work::Signing if app.quick_signing => log::held_back(|| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&app)))
+                .unwrap_or_else(|panic| {
+                    let why = match panic.downcast_ref::<&str>() {
+                        Some(s) => s.to_string(),
+                        None => panic.downcast_ref::<String>().cloned().unwrap_or_default(),
+                    };
+                    Err(handler_failed(format!("panicked with message {why:?}")))
+                });
+            logged.answer(result)
         }),
-        _ => blocking(app, run).await,
-    };
-    answer(result)
+        _ => logged.answer(blocking(app, run).await),
+    }
 }
 
 /// A request whose work panicked (a bug): logged, and a 500 for that request only.

@@ -1,12 +1,16 @@
 //! One etcd member's configuration, read from etcd's own `--config-file` YAML.
 //!
-//! etcd reads that file with sigs.k8s.io/yaml: YAML becomes JSON and Go's
-//! `encoding/json` fills the config, so keys match case-insensitively and unknown
-//! keys are ignored. URL lists are comma-separated strings.
+//! etcd reads that file with sigs.k8s.io/yaml: YAML 1.1 becomes JSON (`yaml11`) and
+//! Go's `encoding/json` fills the config, so keys match case-insensitively, unknown
+//! keys are ignored, and a value of the wrong JSON type stops etcd (sigs.k8s.io/yaml
+//! would turn a number or boolean into a string for a string field, but its field
+//! lookup stops at etcd's embedded structs, so nothing is converted). URL lists are
+//! comma-separated strings.
 
+use super::yaml11::{self, Json};
 use crate::gojson::go_equal_fold;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use yaml_rust2::{Yaml, YamlLoader};
 
 /// One side's TLS settings (`client-transport-security` or `peer-transport-security`),
 /// paths already resolved against the member's working directory.
@@ -80,51 +84,109 @@ pub struct Member {
     pub initial_cluster: Vec<(String, Url)>,
     pub client: TlsSide,
     pub peer: TlsSide,
+    /// etcd refuses to start with this file: its words (etcdmain's log line).
+    pub refused: Option<String>,
 }
 
-fn field<'a>(map: &'a Yaml, key: &str) -> Option<&'a Yaml> {
-    let Yaml::Hash(h) = map else { return None };
-    // Go's json keeps the last of several keys that fold to the same name.
-    h.iter()
-        .filter(|(k, _)| k.as_str().map(|k| go_equal_fold(k, key)).unwrap_or(false))
+/// The Go type of a configuration field etcd 3.4 decodes and check reads.
+#[derive(Clone, Copy)]
+enum Ty {
+    String,
+    Bool,
+    Security,
+}
+
+impl Ty {
+    fn go_name(self) -> &'static str {
+        match self {
+            Ty::String => "string",
+            Ty::Bool => "bool",
+            Ty::Security => "embed.securityConfig",
+        }
+    }
+
+    /// Go's `encoding/json` stores the value (null leaves the field as it was).
+    fn fits(self, v: &Json) -> bool {
+        matches!(
+            (self, v),
+            (Ty::String, Json::String(_))
+                | (Ty::Bool, Json::Bool(_))
+                | (Ty::Security, Json::Object(_))
+        )
+    }
+}
+
+/// etcd 3.4's `configYAML` fields that check reads (Config and configJSON, embedded).
+const CONFIG: &[(&str, Ty)] = &[
+    ("name", Ty::String),
+    ("initial-cluster", Ty::String),
+    ("listen-client-urls", Ty::String),
+    ("advertise-client-urls", Ty::String),
+    ("listen-peer-urls", Ty::String),
+    ("initial-advertise-peer-urls", Ty::String),
+    ("client-transport-security", Ty::Security),
+    ("peer-transport-security", Ty::Security),
+];
+
+/// etcd 3.4's `securityConfig`.
+const SECURITY: &[(&str, Ty)] = &[
+    ("cert-file", Ty::String),
+    ("key-file", Ty::String),
+    ("client-cert-auth", Ty::Bool),
+    ("trusted-ca-file", Ty::String),
+    ("auto-tls", Ty::Bool),
+];
+
+/// The first `UnmarshalTypeError` Go's decoder meets (it keeps decoding after one and
+/// returns the first): keys in the JSON's order, nested objects where they stand.
+fn type_error(
+    obj: &BTreeMap<String, Json>,
+    fields: &[(&str, Ty)],
+    struct_name: &str,
+    path: &str,
+) -> Option<String> {
+    obj.iter().find_map(|(k, v)| {
+        let (name, ty) = fields.iter().find(|(f, _)| go_equal_fold(f, k))?;
+        let field_path = format!("{path}{name}");
+        match (ty, v) {
+            (_, Json::Null) => None,
+            (Ty::Security, Json::Object(inner)) => {
+                type_error(inner, SECURITY, "securityConfig", &format!("{field_path}."))
+            }
+            _ if ty.fits(v) => None,
+            _ => Some(format!(
+                "json: cannot unmarshal {} into Go struct field {struct_name}.{field_path} of type {}",
+                v.kind(),
+                ty.go_name()
+            )),
+        }
+    })
+}
+
+/// What the field ends up holding: the last key folding to it whose value fits
+/// (Go's json matches keys case-insensitively and decodes them in order).
+fn pick<'a>(objs: &[&'a BTreeMap<String, Json>], key: &str, ty: Ty) -> Option<&'a Json> {
+    objs.iter()
+        .flat_map(|o| o.iter())
+        .filter(|(k, v)| go_equal_fold(k, key) && ty.fits(v))
         .map(|(_, v)| v)
         .next_back()
 }
 
-fn string(map: &Yaml, key: &str, file: &Path) -> Result<Option<String>, String> {
-    match field(map, key) {
-        None | Some(Yaml::Null) => Ok(None),
-        Some(Yaml::String(s)) => Ok(Some(s.clone())),
-        Some(Yaml::Integer(i)) => Ok(Some(i.to_string())),
-        Some(_) => Err(format!("{}: {key}: a string is expected", file.display())),
-    }
-}
-
-/// etcd's YAML library (go-yaml v2) reads YAML 1.1, where these words are booleans;
-/// yaml-rust2 reads YAML 1.2 and hands them over as strings (verified with etcd
-/// 3.4.23: `client-cert-auth: yes` turns client certificate auth on).
-fn yaml11_bool(s: &str) -> Option<bool> {
-    match s {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+fn string(objs: &[&BTreeMap<String, Json>], key: &str) -> Option<String> {
+    match pick(objs, key, Ty::String) {
+        Some(Json::String(s)) => Some(s.clone()),
         _ => None,
     }
 }
 
-fn boolean(map: &Yaml, key: &str, file: &Path) -> Result<bool, String> {
-    match field(map, key) {
-        None | Some(Yaml::Null) => Ok(false),
-        Some(Yaml::Boolean(b)) => Ok(*b),
-        Some(Yaml::String(s)) if yaml11_bool(s).is_some() => Ok(yaml11_bool(s) == Some(true)),
-        Some(_) => Err(format!(
-            "{}: {key}: json: cannot unmarshal into Go struct field of type bool",
-            file.display()
-        )),
-    }
-}
-
-fn urls(map: &Yaml, key: &str, default: &str, file: &Path) -> Result<Vec<Url>, String> {
-    let v = string(map, key, file)?.unwrap_or_else(|| default.to_string());
+fn urls(
+    objs: &[&BTreeMap<String, Json>],
+    key: &str,
+    default: &str,
+    file: &Path,
+) -> Result<Vec<Url>, String> {
+    let v = string(objs, key).unwrap_or_else(|| default.to_string());
     v.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -132,25 +194,36 @@ fn urls(map: &Yaml, key: &str, default: &str, file: &Path) -> Result<Vec<Url>, S
         .collect()
 }
 
-fn side(map: &Yaml, key: &str, dir: &Path, file: &Path) -> Result<TlsSide, String> {
-    let Some(sec) = field(map, key) else {
-        return Ok(TlsSide::default());
-    };
-    let path = |k: &str| -> Result<Option<PathBuf>, String> {
-        Ok(string(sec, k, file)?
+fn side(doc: &BTreeMap<String, Json>, key: &str, dir: &Path) -> TlsSide {
+    // Several keys folding to the section decode into the same struct, in order.
+    let secs: Vec<&BTreeMap<String, Json>> = doc
+        .iter()
+        .filter(|(k, _)| go_equal_fold(k, key))
+        .filter_map(|(_, v)| match v {
+            Json::Object(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    let path = |k: &str| {
+        string(&secs, k)
             .filter(|s| !s.is_empty())
-            .map(|s| dir.join(s)))
+            .map(|s| dir.join(s))
     };
-    Ok(TlsSide {
-        cert: path("cert-file")?,
-        key: path("key-file")?,
-        ca: path("trusted-ca-file")?,
-        client_cert_auth: boolean(sec, "client-cert-auth", file)?,
-    })
+    TlsSide {
+        cert: path("cert-file"),
+        key: path("key-file"),
+        ca: path("trusted-ca-file"),
+        client_cert_auth: matches!(
+            pick(&secs, "client-cert-auth", Ty::Bool),
+            Some(Json::Bool(true))
+        ),
+    }
 }
 
 /// Reads one member configuration; relative paths resolve against `dir` (etcd's
 /// working directory), or the configuration file's directory when `dir` is `None`.
+/// A file etcd refuses to decode still gives a member (named after the file when its
+/// name cannot be read), with the refusal in `refused`.
 pub fn load(file: &Path, dir: Option<&Path>) -> Result<Member, String> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         format!(
@@ -159,27 +232,46 @@ pub fn load(file: &Path, dir: Option<&Path>) -> Result<Member, String> {
             crate::error::go_errno_text(&e)
         )
     })?;
-    let docs = YamlLoader::load_from_str(&text)
-        .map_err(|e| format!("{}: invalid YAML: {e}", file.display()))?;
-    let doc = docs.into_iter().next().unwrap_or(Yaml::Null);
-    if !matches!(doc, Yaml::Hash(_) | Yaml::Null) {
-        return Err(format!(
-            "{}: not an etcd configuration (a YAML mapping is expected)",
-            file.display()
-        ));
+    let yaml11::Doc {
+        value: doc,
+        mut refused,
+    } = yaml11::load(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let empty = BTreeMap::new();
+    let doc = match &doc {
+        Json::Object(o) => o,
+        Json::Null => &empty,
+        other => {
+            refused.get_or_insert(format!(
+                "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type embed.configYAML",
+                other.kind()
+            ));
+            &empty
+        }
+    };
+    if refused.is_none() {
+        refused = type_error(doc, CONFIG, "configYAML", "")
+            .map(|e| format!("error unmarshaling JSON: while decoding JSON: {e}"));
     }
     let dir = match dir {
         Some(d) => d.to_path_buf(),
         None => file.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
-    let name = string(&doc, "name", file)?.unwrap_or_else(|| "default".into());
+    let top = [doc];
+    let name = match string(&top, "name") {
+        Some(n) => n,
+        None if pick_any(doc, "name") => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        None => "default".into(),
+    };
     let advertise_peer = urls(
-        &doc,
+        &top,
         "initial-advertise-peer-urls",
         "http://localhost:2380",
         file,
     )?;
-    let initial_cluster = match string(&doc, "initial-cluster", file)? {
+    let initial_cluster = match string(&top, "initial-cluster") {
         Some(s) if !s.is_empty() => s
             .split(',')
             .map(str::trim)
@@ -205,16 +297,23 @@ pub fn load(file: &Path, dir: Option<&Path>) -> Result<Member, String> {
             .collect(),
     };
     Ok(Member {
-        listen_client: urls(&doc, "listen-client-urls", "http://localhost:2379", file)?,
-        advertise_client: urls(&doc, "advertise-client-urls", "http://localhost:2379", file)?,
-        listen_peer: urls(&doc, "listen-peer-urls", "http://localhost:2380", file)?,
+        listen_client: urls(&top, "listen-client-urls", "http://localhost:2379", file)?,
+        advertise_client: urls(&top, "advertise-client-urls", "http://localhost:2379", file)?,
+        listen_peer: urls(&top, "listen-peer-urls", "http://localhost:2380", file)?,
         advertise_peer,
         initial_cluster,
-        client: side(&doc, "client-transport-security", &dir, file)?,
-        peer: side(&doc, "peer-transport-security", &dir, file)?,
+        client: side(doc, "client-transport-security", &dir),
+        peer: side(doc, "peer-transport-security", &dir),
         name,
         file: file.to_path_buf(),
+        refused: refused.map(|e| format!("error verifying flags, {e}")),
     })
+}
+
+/// Some non-null value is written for the field (of whatever type).
+fn pick_any(doc: &BTreeMap<String, Json>, key: &str) -> bool {
+    doc.iter()
+        .any(|(k, v)| go_equal_fold(k, key) && *v != Json::Null)
 }
 
 #[cfg(test)]
@@ -277,7 +376,54 @@ mod tests {
             "name: m\nclient-transport-security:\n  client-cert-auth: maybe\n",
         )
         .unwrap();
-        assert!(load(&f, None).unwrap_err().contains("client-cert-auth"));
+        assert_eq!(
+            load(&f, None).unwrap().refused.as_deref(),
+            Some("error verifying flags, error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field securityConfig.client-transport-security.client-cert-auth of type bool")
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The texts are etcd 3.4.23's, checked by hand and in tests/tests/check_etcd.rs.
+    #[test]
+    fn values_of_the_wrong_yaml_1_1_type_are_refused_as_etcd_does() {
+        let dir = std::env::temp_dir().join(format!("cfssl-check-yaml11t-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let prefix = "error verifying flags, error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ";
+        for (i, (yaml, want)) in [
+            ("name: y\n", Some("bool into Go struct field configYAML.name of type string")),
+            ("name: 0x1F\n", Some("number into Go struct field configYAML.name of type string")),
+            ("name: '123'\n", None),
+            ("name: !!str yes\n", None),
+            ("name: 2001-01-01\n", None),
+            ("listen-client-urls: [a]\n", Some("array into Go struct field configYAML.listen-client-urls of type string")),
+            ("client-transport-security: yes\n", Some("bool into Go struct field configYAML.client-transport-security of type embed.securityConfig")),
+            ("Peer-Transport-Security: {Cert-File: 12}\n", Some("number into Go struct field securityConfig.peer-transport-security.cert-file of type string")),
+            // Keys decode in byte order, so initial-cluster's error comes first.
+            ("name: on\ninitial-cluster: 5\n", Some("number into Go struct field configYAML.initial-cluster of type string")),
+            ("a: &x {name: n}\n<<: *x\n", Some("bool into Go struct field configYAML.name of type string")),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let f = dir.join(format!("m{i}.yml"));
+            std::fs::write(&f, yaml).unwrap();
+            let m = load(&f, None).unwrap();
+            assert_eq!(m.refused, want.map(|w| format!("{prefix}{w}")), "{yaml}");
+        }
+        let f = dir.join("nan.yml");
+        std::fs::write(&f, "name: m\nzzz: .nan\n").unwrap();
+        assert_eq!(
+            load(&f, None).unwrap().refused.as_deref(),
+            Some("error verifying flags, error converting YAML to JSON: json: unsupported value: NaN")
+        );
+        std::fs::write(&f, "name: y\n").unwrap();
+        assert_eq!(load(&f, None).unwrap().name, "nan");
+        std::fs::write(&f, "name: foo\nName: bar\n").unwrap();
+        assert_eq!(
+            load(&f, None).unwrap().name,
+            "foo",
+            "Name sorts before name"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -14,6 +14,7 @@ pub mod names;
 pub mod report;
 pub mod signature;
 pub mod usage;
+pub mod yaml11;
 
 use std::path::{Path, PathBuf};
 

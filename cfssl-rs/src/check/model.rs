@@ -75,6 +75,13 @@ fn load_side(
 }
 
 fn start(m: &Member, opts: &Options) -> Result<Started, Vec<Fault>> {
+    if let Some(refusal) = &m.refused {
+        return Err(vec![Fault::new(
+            &[m.file.as_path()],
+            refusal.clone(),
+            "write the value as its field's type: YAML 1.1 reads y/yes/on/no/off and numbers unquoted, quote a string, write true or false for a boolean",
+        )]);
+    }
     let mut faults = Vec::new();
     let https = |urls: &[Url]| urls.iter().find(|u| u.is_tls()).cloned();
     // Peer: the listener needs the files for an https URL, and the peer transport

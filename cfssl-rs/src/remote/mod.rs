@@ -6,6 +6,7 @@
 //! alive and reused), a connect timeout bounds a dead remote and an overall timeout
 //! bounds a stalled one.
 
+mod alert;
 pub mod url;
 
 use crate::auth;
@@ -85,13 +86,17 @@ impl Remote {
                 },
             })
             .collect::<Result<Vec<_>>>()?;
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .tls_config(tls)
             .http_status_as_error(false)
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .timeout_global(Some(REQUEST_TIMEOUT))
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            alert::connector(),
+            ureq::unversioned::resolver::DefaultResolver::default(),
+        );
         Ok(Remote { servers, agent })
     }
 
@@ -452,16 +457,7 @@ fn tls_text(e: &rustls::Error) -> String {
             "tls: first record does not look like a TLS handshake".into()
         }
         E::AlertReceived(alert) => {
-            let name = format!("{alert:?}");
-            // Go names alerts in lower case with spaces ("bad certificate").
-            let mut spaced = String::new();
-            for (i, c) in name.chars().enumerate() {
-                if c.is_ascii_uppercase() && i > 0 {
-                    spaced.push(' ');
-                }
-                spaced.push(c.to_ascii_lowercase());
-            }
-            format!("remote error: tls: {spaced}")
+            format!("remote error: tls: {}", crate::tls::go_alert_text(*alert))
         }
         other => format!("tls: {other}"),
     }

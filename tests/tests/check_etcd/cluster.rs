@@ -52,6 +52,9 @@ pub(super) struct MemberSpec {
     pub(super) peer_ip: &'static str,
     /// (uid, gid) the member runs as, through setpriv; `None`: as the test.
     pub(super) run_as: Option<(u32, u32)>,
+    /// Lines of the written configuration replaced: (line prefix, new line); a prefix
+    /// no line has appends the new line.
+    pub(super) yaml_edits: Vec<(&'static str, &'static str)>,
 }
 
 pub(super) fn spec(name: &str, client: Side, peer: Side) -> MemberSpec {
@@ -61,11 +64,12 @@ pub(super) fn spec(name: &str, client: Side, peer: Side) -> MemberSpec {
         peer,
         peer_ip: "127.0.0.1",
         run_as: None,
+        yaml_edits: Vec::new(),
     }
 }
 
 pub(super) struct Running {
-    name: String,
+    pub(super) name: String,
     config: PathBuf,
     pub(super) client_url: String,
     peer_url: String,
@@ -125,8 +129,15 @@ impl Cluster {
                 client = yaml_side("client-transport-security", &s.client),
                 peers = yaml_side("peer-transport-security", &s.peer),
             );
+            let mut lines: Vec<String> = yaml.lines().map(str::to_string).collect();
+            for (prefix, line) in &s.yaml_edits {
+                match lines.iter_mut().find(|l| l.starts_with(prefix)) {
+                    Some(l) => *l = line.to_string(),
+                    None => lines.push(line.to_string()),
+                }
+            }
             let config = root.join(format!("{tag}-{}.yml", s.name));
-            fs::write(&config, yaml).unwrap();
+            fs::write(&config, lines.join("\n") + "\n").unwrap();
             let log = root.join(format!("{tag}-{}.log", s.name));
             let mut cmd = match s.run_as {
                 None => clean_command(etcd),

@@ -419,6 +419,102 @@ fn client_cert_auth_without_trusted_ca_matches_etcd() {
     );
 }
 
+/// etcd reads its configuration as YAML 1.1 (go-yaml v2) and decodes it with Go's
+/// json, converting nothing: a quoted word is a string, `On`/`YES` are booleans, and a
+/// value of the wrong type stops etcd. Two 3-member clusters: in the first, names
+/// quoted as strings (`'on'`, `"no"`) and YAML 1.1 booleans work, and a quoted `"yes"`
+/// for client-cert-auth stops its member (the other two keep a quorum); in the second
+/// every member is refused: a plain `y` name (a boolean; check names the member after
+/// its file), a number for listen-client-urls, and a NaN anywhere in the file.
+#[test]
+fn yaml_1_1_values_match_etcd() {
+    let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
+        return;
+    };
+    let ca = Some("ca.pem");
+    let member = |name: &str, cert: &str, edits: Vec<(&'static str, &'static str)>| {
+        let mut m = spec(name, side(cert, ca, true), side(cert, ca, true));
+        m.yaml_edits = edits;
+        m
+    };
+    let prefix = "error verifying flags, error unmarshaling JSON: while decoding JSON: json: cannot unmarshal ";
+    let specs = vec![
+        member(
+            "on",
+            "etcd1",
+            vec![
+                ("name: ", "name: 'on'"),
+                ("  client-cert-auth: ", "  client-cert-auth: On"),
+            ],
+        ),
+        member(
+            "no",
+            "etcd2",
+            vec![
+                ("name: ", "name: \"no\""),
+                ("  client-cert-auth: ", "  client-cert-auth: YES"),
+            ],
+        ),
+        member(
+            "quoted",
+            "etcd3",
+            vec![("  client-cert-auth: ", "  client-cert-auth: \"yes\"")],
+        ),
+    ];
+    let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, "yaml", &specs);
+    cluster.settle();
+    let clients = vec![client("root", ca)];
+    let (report, real) = cluster.judge(&clients, &[], 1);
+    let quoted = format!("{prefix}string into Go struct field securityConfig.client-transport-security.client-cert-auth of type bool");
+    compare(
+        &report,
+        &real,
+        &[
+            ("member:on:health", "ok", ""),
+            ("member:no:health", "ok", ""),
+            ("client:root@on", "ok", ""),
+            (
+                "nocert@no",
+                "fail",
+                "tls: client didn't provide a certificate",
+            ),
+            ("member:quoted:start", "fail", &quoted),
+        ],
+    );
+    drop(cluster);
+
+    let specs = vec![
+        member("y", "etcd1", vec![("name: ", "name: y")]),
+        member(
+            "number",
+            "etcd2",
+            vec![("listen-client-urls: ", "listen-client-urls: 0x1F")],
+        ),
+        member("nan", "etcd3", vec![("zzz: ", "zzz: .nan")]),
+    ];
+    let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, "yaml2", &specs);
+    // check cannot read the name `y`: it names the member after its file.
+    cluster.members[0].name = "yaml2-y".into();
+    cluster.settle();
+    let (report, real) = cluster.judge(&[], &[], 1);
+    let bool_name = format!("{prefix}bool into Go struct field configYAML.name of type string");
+    let number =
+        format!("{prefix}number into Go struct field configYAML.listen-client-urls of type string");
+    compare(
+        &report,
+        &real,
+        &[
+            ("member:yaml2-y:start", "fail", &bool_name),
+            ("member:number:start", "fail", &number),
+            (
+                "member:nan:start",
+                "fail",
+                "error verifying flags, error converting YAML to JSON: json: unsupported value: NaN",
+            ),
+        ],
+    );
+}
+
 const MEMBER_EXT: &str = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid";
 const PAST: (&str, &str) = ("20200101000000Z", "20210101000000Z");
 const FUTURE: (&str, &str) = ("20990101000000Z", "21000101000000Z");
