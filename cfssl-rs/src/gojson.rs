@@ -248,10 +248,27 @@ impl TypeErrors {
 
 /// Parses `input` the way `json.Unmarshal` does, with Go's syntax error texts.
 pub fn parse(input: &[u8]) -> Result<Value, String> {
+    parse_keeping(input, None)
+}
+
+/// [`parse`], and for each field of a top-level object, in order, the bytes of its
+/// value as written: what Go hands a field's own `UnmarshalJSON` (sqlx's `JSONText`
+/// stores them verbatim, whitespace included).
+pub fn parse_with_raw_fields(input: &[u8]) -> Result<(Value, Vec<&[u8]>), String> {
+    let mut spans = Vec::new();
+    let v = parse_keeping(input, Some(&mut spans))?;
+    Ok((v, spans.into_iter().map(|r| &input[r]).collect()))
+}
+
+fn parse_keeping(
+    input: &[u8],
+    spans: Option<&mut Vec<std::ops::Range<usize>>>,
+) -> Result<Value, String> {
     let mut p = Parser {
         s: input,
         i: 0,
         depth: 0,
+        spans,
     };
     p.skip_ws();
     let v = p.value()?;
@@ -266,6 +283,8 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     depth: usize,
+    /// Where the values of the top-level object's fields are, when asked for.
+    spans: Option<&'a mut Vec<std::ops::Range<usize>>>,
 }
 
 const EOF: &str = "unexpected end of JSON input";
@@ -337,7 +356,13 @@ impl Parser<'_> {
                 Some(_) => return Err(self.invalid("after object key")),
             }
             self.skip_ws();
+            let start = self.i;
             let v = self.value()?;
+            if self.depth == 1 {
+                if let Some(spans) = self.spans.as_mut() {
+                    spans.push(start..self.i);
+                }
+            }
             out.push((key, v));
             self.skip_ws();
             match self.peek() {
@@ -831,6 +856,19 @@ mod tests {
             parse(br#""\ud800x""#).unwrap(),
             Value::String("\u{FFFD}x".into())
         );
+    }
+
+    #[test]
+    fn raw_fields_are_the_values_as_written() {
+        let (v, raw) =
+            parse_with_raw_fields(br#" {"a": {"x":  [1, 2]} , "b":"s", "c": {"d": 1}}"#).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 3);
+        assert_eq!(raw, [&br#"{"x":  [1, 2]}"#[..], br#""s""#, br#"{"d": 1}"#]);
+        assert_eq!(
+            parse_with_raw_fields(b"[1]").unwrap().1,
+            Vec::<&[u8]>::new()
+        );
+        assert!(parse_with_raw_fields(b"{\"a\": }").is_err());
     }
 
     #[test]
