@@ -639,19 +639,41 @@ pub fn write_string_list<'a>(out: &mut String, items: impl IntoIterator<Item = &
 impl Value {
     /// Compact JSON as Go's encoder writes it (HTML-safe strings, numbers verbatim).
     pub fn write_compact(&self, out: &mut String) {
+        self.write(out, None, 0);
+    }
+
+    /// As [`Value::write_compact`], laid out as Go's `json.MarshalIndent(v, "", indent)`:
+    /// one element per line, `indent` per level, empty arrays and objects kept `[]`, `{}`.
+    pub fn write_indented(&self, out: &mut String, indent: &str) {
+        self.write(out, Some(indent), 0);
+    }
+
+    fn write(&self, out: &mut String, indent: Option<&str>, depth: usize) {
+        let newline = |out: &mut String, depth: usize| {
+            if let Some(indent) = indent {
+                out.push('\n');
+                for _ in 0..depth {
+                    out.push_str(indent);
+                }
+            }
+        };
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Number(n) => out.push_str(n),
             Value::String(s) => write_string(out, s),
+            Value::Array(items) if items.is_empty() => out.push_str("[]"),
+            Value::Object(fields) if fields.is_empty() => out.push_str("{}"),
             Value::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    item.write_compact(out);
+                    newline(out, depth + 1);
+                    item.write(out, indent, depth + 1);
                 }
+                newline(out, depth);
                 out.push(']');
             }
             Value::Object(fields) => {
@@ -660,10 +682,12 @@ impl Value {
                     if i > 0 {
                         out.push(',');
                     }
+                    newline(out, depth + 1);
                     write_string(out, k);
-                    out.push(':');
-                    item.write_compact(out);
+                    out.push_str(if indent.is_some() { ": " } else { ":" });
+                    item.write(out, indent, depth + 1);
                 }
+                newline(out, depth);
                 out.push('}');
             }
         }
@@ -807,6 +831,21 @@ mod tests {
             parse(br#""\ud800x""#).unwrap(),
             Value::String("\u{FFFD}x".into())
         );
+    }
+
+    #[test]
+    fn compact_and_indented_layouts() {
+        let v = parse(br#"{"a": [1, {"b": null}, []], "e": {}, "s": "<x>", "t": true}"#).unwrap();
+        let mut compact = String::new();
+        v.write_compact(&mut compact);
+        assert_eq!(
+            compact,
+            r#"{"a":[1,{"b":null},[]],"e":{},"s":"\u003cx\u003e","t":true}"#
+        );
+        let mut indented = String::new();
+        v.write_indented(&mut indented, "\t");
+        let want = "{\n\t\"a\": [\n\t\t1,\n\t\t{\n\t\t\t\"b\": null\n\t\t},\n\t\t[]\n\t],\n\t\"e\": {},\n\t\"s\": \"\\u003cx\\u003e\",\n\t\"t\": true\n}";
+        assert_eq!(indented, want);
     }
 
     #[test]
