@@ -425,7 +425,8 @@ fn client_cert_auth_without_trusted_ca_matches_etcd() {
 /// quoted as strings (`'on'`, `"no"`) and YAML 1.1 booleans work, and a quoted `"yes"`
 /// for client-cert-auth stops its member (the other two keep a quorum); in the second
 /// every member is refused: a plain `y` name (a boolean; check names the member after
-/// its file), a number for listen-client-urls, and a NaN anywhere in the file.
+/// its file), a number for listen-client-urls, a NaN anywhere in the file, and a
+/// fraction for the (unsigned) heartbeat interval, which check itself does not use.
 #[test]
 fn yaml_1_1_values_match_etcd() {
     let Some((etcd, etcdctl, _serial, pki)) = prepare() else {
@@ -491,6 +492,11 @@ fn yaml_1_1_values_match_etcd() {
             vec![("listen-client-urls: ", "listen-client-urls: 0x1F")],
         ),
         member("nan", "etcd3", vec![("zzz: ", "zzz: .nan")]),
+        member(
+            "fraction",
+            "etcd1",
+            vec![("heartbeat-interval: ", "heartbeat-interval: 1.5")],
+        ),
     ];
     let mut cluster = Cluster::start(&etcd, &etcdctl, &pki.root, "yaml2", &specs);
     // check cannot read the name `y`: it names the member after its file.
@@ -500,6 +506,9 @@ fn yaml_1_1_values_match_etcd() {
     let bool_name = format!("{prefix}bool into Go struct field configYAML.name of type string");
     let number =
         format!("{prefix}number into Go struct field configYAML.listen-client-urls of type string");
+    let fraction = format!(
+        "{prefix}number 1.5 into Go struct field configYAML.heartbeat-interval of type uint"
+    );
     compare(
         &report,
         &real,
@@ -511,6 +520,7 @@ fn yaml_1_1_values_match_etcd() {
                 "fail",
                 "error verifying flags, error converting YAML to JSON: json: unsupported value: NaN",
             ),
+            ("member:fraction:start", "fail", &fraction),
         ],
     );
 }
