@@ -8,7 +8,7 @@
 
 use crate::ca;
 use crate::error::{Error, Result};
-use crate::gojson::{self, Value};
+use crate::gojson::Value;
 use crate::output;
 use crate::pemfile;
 use crate::signer::serial_decimal;
@@ -716,50 +716,9 @@ fn uri_value(raw: &str) -> Value {
 /// Go's `json.MarshalIndent(v, "", "  ")` followed by the newline cfssl prints.
 pub fn to_indented_json(v: &Value) -> String {
     let mut out = String::new();
-    write_indented(&mut out, v, 0);
+    v.write_indented(&mut out, "  ");
     out.push('\n');
     out
-}
-
-fn write_indented(out: &mut String, v: &Value, depth: usize) {
-    let pad = |out: &mut String, d: usize| {
-        out.push('\n');
-        out.push_str(&"  ".repeat(d));
-    };
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(n),
-        Value::String(s) => gojson::write_string(out, s),
-        Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        Value::Object(fields) if fields.is_empty() => out.push_str("{}"),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                pad(out, depth + 1);
-                write_indented(out, item, depth + 1);
-            }
-            pad(out, depth);
-            out.push(']');
-        }
-        Value::Object(fields) => {
-            out.push('{');
-            for (i, (k, item)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                pad(out, depth + 1);
-                gojson::write_string(out, k);
-                out.push_str(": ");
-                write_indented(out, item, depth + 1);
-            }
-            pad(out, depth);
-            out.push('}');
-        }
-    }
 }
 
 #[cfg(test)]

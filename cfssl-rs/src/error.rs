@@ -88,6 +88,35 @@ pub fn go_errno_text(err: &std::io::Error) -> String {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Go's dial error for a name its resolver does not find: `dial tcp: lookup HOST on
+/// SERVER:53: no such host`, SERVER being the first `nameserver` of
+/// /etc/resolv.conf (the one that answers first, which is what Go reports).
+pub fn go_no_such_host(host: &str) -> String {
+    let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    match first_nameserver(&conf) {
+        Some(server) => format!("dial tcp: lookup {host} on {server}: no such host"),
+        None => format!("dial tcp: lookup {host}: no such host"),
+    }
+}
+
+/// Go's reading of resolv.conf: `nameserver ADDR` lines whose address is an IP
+/// (a zone allowed), joined with port 53. None configured: Go falls back to
+/// 127.0.0.1:53, but then the failure is not a plain `no such host`, so no suffix.
+fn first_nameserver(conf: &str) -> Option<String> {
+    conf.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        if words.next()? != "nameserver" {
+            return None;
+        }
+        let addr = words.next()?;
+        let ip = addr.split('%').next()?;
+        match ip.parse::<std::net::IpAddr>().ok()? {
+            std::net::IpAddr::V4(_) => Some(format!("{addr}:53")),
+            std::net::IpAddr::V6(_) => Some(format!("[{addr}]:53")),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +141,16 @@ mod tests {
             Error::io("open", "x", &e).to_string(),
             "open x: no such file or directory"
         );
+    }
+
+    #[test]
+    fn the_first_ip_nameserver_is_the_one_go_names() {
+        let conf = "# comment\nsearch example.com\nnameserver bad\nnameserver 10.0.0.53\nnameserver 10.0.0.54\n";
+        assert_eq!(first_nameserver(conf).as_deref(), Some("10.0.0.53:53"));
+        assert_eq!(
+            first_nameserver("nameserver fe80::1%eth0\n").as_deref(),
+            Some("[fe80::1%eth0]:53")
+        );
+        assert_eq!(first_nameserver("options ndots:2\n"), None);
     }
 }

@@ -248,10 +248,27 @@ impl TypeErrors {
 
 /// Parses `input` the way `json.Unmarshal` does, with Go's syntax error texts.
 pub fn parse(input: &[u8]) -> Result<Value, String> {
+    parse_keeping(input, None)
+}
+
+/// [`parse`], and for each field of a top-level object, in order, the bytes of its
+/// value as written: what Go hands a field's own `UnmarshalJSON` (sqlx's `JSONText`
+/// stores them verbatim, whitespace included).
+pub fn parse_with_raw_fields(input: &[u8]) -> Result<(Value, Vec<&[u8]>), String> {
+    let mut spans = Vec::new();
+    let v = parse_keeping(input, Some(&mut spans))?;
+    Ok((v, spans.into_iter().map(|r| &input[r]).collect()))
+}
+
+fn parse_keeping(
+    input: &[u8],
+    spans: Option<&mut Vec<std::ops::Range<usize>>>,
+) -> Result<Value, String> {
     let mut p = Parser {
         s: input,
         i: 0,
         depth: 0,
+        spans,
     };
     p.skip_ws();
     let v = p.value()?;
@@ -266,6 +283,8 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     depth: usize,
+    /// Where the values of the top-level object's fields are, when asked for.
+    spans: Option<&'a mut Vec<std::ops::Range<usize>>>,
 }
 
 const EOF: &str = "unexpected end of JSON input";
@@ -337,7 +356,13 @@ impl Parser<'_> {
                 Some(_) => return Err(self.invalid("after object key")),
             }
             self.skip_ws();
+            let start = self.i;
             let v = self.value()?;
+            if self.depth == 1 {
+                if let Some(spans) = self.spans.as_mut() {
+                    spans.push(start..self.i);
+                }
+            }
             out.push((key, v));
             self.skip_ws();
             match self.peek() {
@@ -645,19 +670,41 @@ pub fn write_string_list<'a>(out: &mut String, items: impl IntoIterator<Item = &
 impl Value {
     /// Compact JSON as Go's encoder writes it (HTML-safe strings, numbers verbatim).
     pub fn write_compact(&self, out: &mut String) {
+        self.write(out, None, 0);
+    }
+
+    /// As [`Value::write_compact`], laid out as Go's `json.MarshalIndent(v, "", indent)`:
+    /// one element per line, `indent` per level, empty arrays and objects kept `[]`, `{}`.
+    pub fn write_indented(&self, out: &mut String, indent: &str) {
+        self.write(out, Some(indent), 0);
+    }
+
+    fn write(&self, out: &mut String, indent: Option<&str>, depth: usize) {
+        let newline = |out: &mut String, depth: usize| {
+            if let Some(indent) = indent {
+                out.push('\n');
+                for _ in 0..depth {
+                    out.push_str(indent);
+                }
+            }
+        };
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Number(n) => out.push_str(n),
             Value::String(s) => write_string(out, s),
+            Value::Array(items) if items.is_empty() => out.push_str("[]"),
+            Value::Object(fields) if fields.is_empty() => out.push_str("{}"),
             Value::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
-                    item.write_compact(out);
+                    newline(out, depth + 1);
+                    item.write(out, indent, depth + 1);
                 }
+                newline(out, depth);
                 out.push(']');
             }
             Value::Object(fields) => {
@@ -666,10 +713,12 @@ impl Value {
                     if i > 0 {
                         out.push(',');
                     }
+                    newline(out, depth + 1);
                     write_string(out, k);
-                    out.push(':');
-                    item.write_compact(out);
+                    out.push_str(if indent.is_some() { ": " } else { ":" });
+                    item.write(out, indent, depth + 1);
                 }
+                newline(out, depth);
                 out.push('}');
             }
         }
@@ -813,6 +862,34 @@ mod tests {
             parse(br#""\ud800x""#).unwrap(),
             Value::String("\u{FFFD}x".into())
         );
+    }
+
+    #[test]
+    fn raw_fields_are_the_values_as_written() {
+        let (v, raw) =
+            parse_with_raw_fields(br#" {"a": {"x":  [1, 2]} , "b":"s", "c": {"d": 1}}"#).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 3);
+        assert_eq!(raw, [&br#"{"x":  [1, 2]}"#[..], br#""s""#, br#"{"d": 1}"#]);
+        assert_eq!(
+            parse_with_raw_fields(b"[1]").unwrap().1,
+            Vec::<&[u8]>::new()
+        );
+        assert!(parse_with_raw_fields(b"{\"a\": }").is_err());
+    }
+
+    #[test]
+    fn compact_and_indented_layouts() {
+        let v = parse(br#"{"a": [1, {"b": null}, []], "e": {}, "s": "<x>", "t": true}"#).unwrap();
+        let mut compact = String::new();
+        v.write_compact(&mut compact);
+        assert_eq!(
+            compact,
+            r#"{"a":[1,{"b":null},[]],"e":{},"s":"\u003cx\u003e","t":true}"#
+        );
+        let mut indented = String::new();
+        v.write_indented(&mut indented, "\t");
+        let want = "{\n\t\"a\": [\n\t\t1,\n\t\t{\n\t\t\t\"b\": null\n\t\t},\n\t\t[]\n\t],\n\t\"e\": {},\n\t\"s\": \"\\u003cx\\u003e\",\n\t\"t\": true\n}";
+        assert_eq!(indented, want);
     }
 
     #[test]

@@ -502,7 +502,7 @@ pub fn peer_chain(
 ) -> Result<Vec<Vec<u8>>> {
     use std::net::{TcpStream, ToSocketAddrs};
     let deadline = Instant::now() + timeout;
-    let no_host = || Error::plain(format!("dial tcp: lookup {host}: no such host"));
+    let no_host = || Error::plain(crate::error::go_no_such_host(host));
     let joined = crate::gourl::join_host_port(host, port);
     let addrs: Vec<std::net::SocketAddr> =
         joined.to_socket_addrs().map_err(|_| no_host())?.collect();

@@ -735,3 +735,38 @@ fn sqlite_db_of_our_serve_read_and_revoked_by_cfssl() {
     let Some(reference) = reference() else { return };
     sqlite_shared_through_serve(&cfssl_bin(), &reference);
 }
+
+/// A remote whose name the resolver does not know: both clients give Go's lookup error,
+/// naming the nameserver (`dial tcp: lookup H on 10.0.0.53:53: no such host`), 7400.
+/// If this machine's DNS does not answer at all, the reference's text is a timeout and
+/// the comparison is skipped, announced.
+#[test]
+fn a_remote_name_that_does_not_resolve_fails_alike() {
+    let Some(reference) = reference() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("empty.csr"), "").unwrap();
+    let url = "http://no-such-name.invalid:8888";
+    let run = |bin: &Path| {
+        let mut cmd = clean_command(bin);
+        cmd.current_dir(dir.path())
+            .args(["sign", "-remote", url, "empty.csr"]);
+        refusal(&run_bounded(cmd, None, T), &bin.display().to_string())
+    };
+    let (theirs, ours) = (run(&reference), run(&cfssl_bin()));
+    assert_eq!(ours.0, 7400, "{ours:?}");
+    let post =
+        format!("failed POST to {url}/api/v1/cfssl/sign: Post \"{url}/api/v1/cfssl/sign\": ");
+    assert!(
+        ours.1
+            .starts_with(&format!("{post}dial tcp: lookup no-such-name.invalid"))
+            && ours.1.ends_with(": no such host"),
+        "{ours:?}"
+    );
+    if theirs.1.ends_with("no such host") {
+        assert_eq!(ours, theirs);
+    } else {
+        loud(&format!(
+            "SKIPPED the lookup comparison: this machine's DNS gives {theirs:?}"
+        ));
+    }
+}

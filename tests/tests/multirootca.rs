@@ -119,17 +119,13 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str, body: &[u8]) -> Response {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        Response::parse(&raw)
+        let head = common::request_head(method, path, "HTTP/1.1", body.len());
+        Response::from(common::http_exchange(
+            self.port,
+            &head,
+            body,
+            Duration::from_secs(60),
+        ))
     }
 
     fn authsign(&self, request: serde_json::Value, key: &[u8]) -> Response {
@@ -144,21 +140,16 @@ struct Response {
     body: String,
 }
 
-impl Response {
-    fn parse(raw: &[u8]) -> Response {
-        let text = String::from_utf8_lossy(raw);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+impl From<common::HttpResponse> for Response {
+    fn from(r: common::HttpResponse) -> Response {
         Response {
-            status,
-            body: body.to_string(),
+            status: r.status,
+            body: r.text(),
         }
     }
+}
 
+impl Response {
     fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
     }
@@ -588,12 +579,10 @@ fn tls_serves_https_only() {
     // The TLS certificate is issued by the same root as label `main`.
     let client = common::tls::client_config(&inputs().join("root-ca.pem"), None);
     let body = r#"{"label":"alt"}"#;
-    let request = format!(
-        "POST /api/v1/cfssl/info HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let head = common::request_head("POST", "/api/v1/cfssl/info", "HTTP/1.1", body.len());
+    let request = format!("{head}{body}");
     let raw = common::tls::tls_request(client, srv.port, request.as_bytes()).unwrap();
-    let info = Response::parse(&raw);
+    let info = Response::from(common::HttpResponse::parse(&raw));
     assert_eq!(
         info.certificate(),
         read(&inputs().join("alt-root.pem")).trim_end()

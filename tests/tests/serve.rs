@@ -7,7 +7,7 @@ mod common;
 
 use common::{cfssl_bin, clean_command, free_ports, require_tool, run_bounded, ProcGuard};
 use hmac::{Hmac, Mac};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -60,18 +60,14 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str, body: &[u8]) -> Response {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-        let head = format!(
-            "{method} /api/v1/cfssl/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        // The server may answer (413) and close before it has read a huge body.
-        let _ = s.write_all(body);
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        Response::parse(&raw)
+        let path = format!("/api/v1/cfssl/{path}");
+        let head = common::request_head(method, &path, "HTTP/1.1", body.len());
+        Response::from(common::http_exchange(
+            self.port,
+            &head,
+            body,
+            Duration::from_secs(120),
+        ))
     }
 
     fn healthy(&self) -> bool {
@@ -95,30 +91,17 @@ struct Response {
     body: String,
 }
 
-impl Response {
-    fn parse(raw: &[u8]) -> Response {
-        let text = String::from_utf8_lossy(raw);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let content_type = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-type")
-                    .then(|| v.trim().to_string())
-            })
-            .unwrap_or_default();
+impl From<common::HttpResponse> for Response {
+    fn from(r: common::HttpResponse) -> Response {
         Response {
-            status,
-            content_type,
-            body: body.to_string(),
+            status: r.status,
+            content_type: r.header("content-type").unwrap_or_default().to_string(),
+            body: r.text(),
         }
     }
+}
 
+impl Response {
     fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))

@@ -34,7 +34,7 @@ struct AddRequest {
 /// `null` strings, which Go accepts.
 fn decode(body: &[u8]) -> Result<AddRequest, String> {
     const ST: &str = "AddRequest";
-    let v = gojson::parse(body)?;
+    let (v, raw) = gojson::parse_with_raw_fields(body)?;
     let mut te = TypeErrors::default();
     let mut req = AddRequest::default();
     // time.Time's own decoder, whose failure ends decoding at once. cfssl answers every
@@ -46,7 +46,8 @@ fn decode(body: &[u8]) -> Result<AddRequest, String> {
             _ => None,
         }
     };
-    for (k, val) in te.struct_fields(&v, "certadd.AddRequest") {
+    let fields = te.struct_fields(&v, "certadd.AddRequest");
+    for ((k, val), raw) in fields.iter().zip(raw) {
         let key = |name: &str| go_equal_fold(k, name);
         if key("reason") {
             if let Some(r) = te.int(val, ST, "reason") {
@@ -65,8 +66,8 @@ fn decode(body: &[u8]) -> Result<AddRequest, String> {
                 *slot = t;
             }
         } else if key("metadata") || key("sans") {
-            let mut text = String::new();
-            val.write_compact(&mut text);
+            // sqlx's JSONText keeps the value exactly as sent.
+            let text = String::from_utf8_lossy(raw).into_owned();
             match key("metadata") {
                 true => req.metadata = Some(text),
                 false => req.sans = Some(text),
@@ -211,7 +212,7 @@ mod tests {
         assert_eq!(r.reason, 4);
         assert_eq!(r.expiry.unwrap().to_rfc3339(), "2030-01-02T03:04:05+00:00");
         assert_eq!(r.issued_at, None);
-        assert_eq!(r.metadata.as_deref(), Some(r#"{"a":[1,"x"]}"#));
+        assert_eq!(r.metadata.as_deref(), Some(r#"{"a": [1, "x"]}"#));
         assert_eq!(r.sans, None);
         assert!(decode(b"null").is_ok());
         for bad in [

@@ -205,8 +205,19 @@ impl Sqlite {
         params: &[&dyn ToSql],
         map: impl Fn(&Row) -> Result<T>,
     ) -> rusqlite::Result<Result<Vec<T>>> {
+        self.with_reader(timeout, |c| select(c, sql, params, map))
+    }
+
+    /// Runs `f` on a read-only connection that waits at most `timeout` for another
+    /// connection's lock (on the writer for an in-memory database, the only one that
+    /// sees it).
+    fn with_reader<T>(
+        &self,
+        timeout: Duration,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
         let Some(file) = &self.file else {
-            return select(&self.lock(), sql, params, map);
+            return f(&self.lock());
         };
         let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match idle {
@@ -217,7 +228,7 @@ impl Sqlite {
             )?,
         };
         conn.busy_timeout(timeout)?;
-        let out = select(&conn, sql, params, map);
+        let out = f(&conn);
         // A reader that failed for any reason but a lock held elsewhere is dropped, so
         // that a database that went away and came back gets fresh connections.
         if out.as_ref().err().is_none_or(is_busy) {
@@ -343,19 +354,23 @@ impl CertDb for Sqlite {
         &self,
         each: &mut dyn FnMut(RevokedEntry) -> Result<()>,
     ) -> Result<()> {
-        self.with(|c| {
-            let mut stmt = c
-                .prepare_cached(sql::SELECT_REVOKED_UNEXPIRED)
-                .map_err(db_err)?;
-            let mut rows = stmt.query(params![]).map_err(db_err)?;
-            while let Some(row) = rows.next().map_err(db_err)? {
-                each(RevokedEntry {
+        self.with_reader(BUSY_TIMEOUT, |c| {
+            let mut stmt = c.prepare_cached(sql::SELECT_REVOKED_UNEXPIRED)?;
+            let mut rows = stmt.query(params![])?;
+            let entry = |row: &Row| -> Result<RevokedEntry> {
+                Ok(RevokedEntry {
                     serial: text(row, 0).map_err(db_err)?,
                     revoked_at: time(row, 1)?,
-                })?;
+                })
+            };
+            while let Some(row) = rows.next()? {
+                if let Err(e) = entry(row).and_then(&mut *each) {
+                    return Ok(Err(e));
+                }
             }
-            Ok(())
+            Ok(Ok(()))
         })
+        .map_err(db_err)?
     }
 
     fn revoke(&self, serial: &str, aki: &str, reason: i64) -> Result<()> {
@@ -577,6 +592,38 @@ mod tests {
         mem.insert_ocsp(&row).unwrap();
         assert_eq!(mem.get_ocsp("7", "00aa").unwrap(), vec![row.clone()]);
         assert_eq!(found(mem.get_ocsp_now("7", "00aa")), Some(vec![row]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The CRL's rows (gencrl, the crl endpoint) come through a reader, not the writer,
+    /// in the table's order; a failing callback stops the walk with its error.
+    #[test]
+    fn revoked_rows_are_read_through_a_reader() {
+        let (dir, db) = fresh_file_db("cfssl-sqlite-crl");
+        for serial in [5, 3, 9, 4] {
+            db.insert_certificate(&record(serial)).unwrap();
+        }
+        for serial in ["9", "5", "3"] {
+            db.revoke(serial, "00aa", 1).unwrap();
+        }
+        let idle_readers = || db.readers.lock().unwrap().len();
+        assert_eq!(idle_readers(), 0);
+        let mut seen = Vec::new();
+        db.for_each_revoked_unexpired(&mut |e| {
+            seen.push(e.serial);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, ["5", "3", "9"]);
+        assert_eq!(idle_readers(), 1, "the walk used (and kept) a reader");
+        let mut calls = 0;
+        let err = db
+            .for_each_revoked_unexpired(&mut |_| {
+                calls += 1;
+                Err(crate::Error::plain("stop"))
+            })
+            .unwrap_err();
+        assert_eq!((calls, err.message()), (1, "stop".to_string()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -88,12 +88,16 @@ pub struct Member {
     pub refused: Option<String>,
 }
 
-/// The Go type of a configuration field etcd 3.4 decodes and check reads.
+/// The Go type of a field of etcd 3.4's configuration.
 #[derive(Clone, Copy)]
 enum Ty {
     String,
     Bool,
     Security,
+    /// Unsigned, with its bit size.
+    Uint(&'static str, u32),
+    /// Signed, with its bit size (`time.Duration` is an int64).
+    Int(&'static str, u32),
 }
 
 impl Ty {
@@ -102,21 +106,32 @@ impl Ty {
             Ty::String => "string",
             Ty::Bool => "bool",
             Ty::Security => "embed.securityConfig",
+            Ty::Uint(name, _) | Ty::Int(name, _) => name,
         }
     }
 
-    /// Go's `encoding/json` stores the value (null leaves the field as it was).
+    /// Go's `encoding/json` stores the value (null leaves the field as it was). A
+    /// number literal must parse in base 10 and fit the integer type.
     fn fits(self, v: &Json) -> bool {
-        matches!(
-            (self, v),
-            (Ty::String, Json::String(_))
-                | (Ty::Bool, Json::Bool(_))
-                | (Ty::Security, Json::Object(_))
-        )
+        match (self, v) {
+            (Ty::String, Json::String(_)) | (Ty::Bool, Json::Bool(_)) => true,
+            (Ty::Security, Json::Object(_)) => true,
+            (Ty::Uint(_, bits), Json::Number(n)) => {
+                n.parse::<u64>().is_ok_and(|v| bits == 64 || v >> bits == 0)
+            }
+            (Ty::Int(_, bits), Json::Number(n)) => n.parse::<i64>().is_ok_and(|v| {
+                bits == 64 || (-(1i64 << (bits - 1))..(1i64 << (bits - 1))).contains(&v)
+            }),
+            _ => false,
+        }
     }
 }
 
-/// etcd 3.4's `configYAML` fields that check reads (Config and configJSON, embedded).
+const UINT: Ty = Ty::Uint("uint", 64);
+const DURATION: Ty = Ty::Int("time.Duration", 64);
+
+/// etcd 3.4.23's `configYAML` fields (its Config and configJSON, embedded) that hold a
+/// scalar or a TLS section, with their Go types (each probed with a wrong value).
 const CONFIG: &[(&str, Ty)] = &[
     ("name", Ty::String),
     ("initial-cluster", Ty::String),
@@ -126,6 +141,57 @@ const CONFIG: &[(&str, Ty)] = &[
     ("initial-advertise-peer-urls", Ty::String),
     ("client-transport-security", Ty::Security),
     ("peer-transport-security", Ty::Security),
+    ("auth-token", Ty::String),
+    ("auth-token-ttl", UINT),
+    ("auto-compaction-mode", Ty::String),
+    ("auto-compaction-retention", Ty::String),
+    ("backend-batch-interval", DURATION),
+    ("backend-batch-limit", Ty::Int("int", 64)),
+    ("bcrypt-cost", UINT),
+    ("cipher-suites", Ty::String),
+    ("cors", Ty::String),
+    ("data-dir", Ty::String),
+    ("debug", Ty::Bool),
+    ("discovery", Ty::String),
+    ("discovery-proxy", Ty::String),
+    ("discovery-srv", Ty::String),
+    ("discovery-srv-name", Ty::String),
+    ("election-timeout", UINT),
+    ("enable-pprof", Ty::Bool),
+    ("enable-v2", Ty::Bool),
+    ("experimental-backend-bbolt-freelist-type", Ty::String),
+    ("experimental-compaction-batch-limit", Ty::Int("int", 64)),
+    ("experimental-corrupt-check-time", DURATION),
+    ("experimental-enable-lease-checkpoint", Ty::Bool),
+    ("experimental-enable-v2v3", Ty::String),
+    ("experimental-initial-corrupt-check", Ty::Bool),
+    ("experimental-warning-apply-duration", DURATION),
+    ("experimental-watch-progress-notify-interval", DURATION),
+    ("force-new-cluster", Ty::Bool),
+    ("grpc-keepalive-interval", DURATION),
+    ("grpc-keepalive-min-time", DURATION),
+    ("grpc-keepalive-timeout", DURATION),
+    ("heartbeat-interval", UINT),
+    ("host-whitelist", Ty::String),
+    ("initial-cluster-state", Ty::String),
+    ("initial-cluster-token", Ty::String),
+    ("initial-election-tick-advance", Ty::Bool),
+    ("listen-metrics-urls", Ty::String),
+    ("log-level", Ty::String),
+    ("log-outputs", Ty::String),
+    ("log-package-levels", Ty::String),
+    ("logger", Ty::String),
+    ("max-concurrent-streams", Ty::Uint("uint32", 32)),
+    ("max-request-bytes", UINT),
+    ("max-snapshots", UINT),
+    ("max-txn-ops", UINT),
+    ("max-wals", UINT),
+    ("metrics", Ty::String),
+    ("pre-vote", Ty::Bool),
+    ("quota-backend-bytes", Ty::Int("int64", 64)),
+    ("snapshot-count", Ty::Uint("uint64", 64)),
+    ("strict-reconfig-check", Ty::Bool),
+    ("wal-dir", Ty::String),
 ];
 
 /// etcd 3.4's `securityConfig`.
@@ -154,11 +220,17 @@ fn type_error(
                 type_error(inner, SECURITY, "securityConfig", &format!("{field_path}."))
             }
             _ if ty.fits(v) => None,
-            _ => Some(format!(
-                "json: cannot unmarshal {} into Go struct field {struct_name}.{field_path} of type {}",
-                v.kind(),
-                ty.go_name()
-            )),
+            _ => {
+                // Go names the literal when a number does not fit an integer field.
+                let value = match (ty, v) {
+                    (Ty::Uint(..) | Ty::Int(..), Json::Number(n)) => format!("number {n}"),
+                    _ => v.kind().to_string(),
+                };
+                Some(format!(
+                    "json: cannot unmarshal {value} into Go struct field {struct_name}.{field_path} of type {}",
+                    ty.go_name()
+                ))
+            }
         }
     })
 }
@@ -392,6 +464,15 @@ mod tests {
         for (i, (yaml, want)) in [
             ("name: y\n", Some("bool into Go struct field configYAML.name of type string")),
             ("name: 0x1F\n", Some("number into Go struct field configYAML.name of type string")),
+            ("heartbeat-interval: '100'\n", Some("string into Go struct field configYAML.heartbeat-interval of type uint")),
+            ("heartbeat-interval: 1.5\n", Some("number 1.5 into Go struct field configYAML.heartbeat-interval of type uint")),
+            ("election-timeout: -1\n", Some("number -1 into Go struct field configYAML.election-timeout of type uint")),
+            ("max-concurrent-streams: 0x100000000\n", Some("number 4294967296 into Go struct field configYAML.max-concurrent-streams of type uint32")),
+            ("heartbeat-interval: 1e3\nelection-timeout: 0x1388\n", None),
+            ("debug: 'true'\n", Some("string into Go struct field configYAML.debug of type bool")),
+            ("quota-backend-bytes: 1e21\n", Some("number 1e+21 into Go struct field configYAML.quota-backend-bytes of type int64")),
+            ("backend-batch-interval: 1h\n", Some("string into Go struct field configYAML.backend-batch-interval of type time.Duration")),
+            ("snapshot-count: 18446744073709551615\n", None),
             ("name: '123'\n", None),
             ("name: !!str yes\n", None),
             ("name: 2001-01-01\n", None),

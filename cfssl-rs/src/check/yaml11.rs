@@ -16,7 +16,7 @@ use yaml_rust2::scanner::TScalarStyle;
 pub enum Json {
     Null,
     Bool(bool),
-    /// A YAML 1.1 int or float, as written.
+    /// A YAML 1.1 int or float, as Go's `json.Marshal` writes it (`0x1F` is `31`).
     Number(String),
     String(String),
     Array(Vec<Json>),
@@ -68,35 +68,82 @@ fn resolve_plain(s: &str) -> Result<Json, NonFinite> {
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Err(NonFinite::PosInf),
         "-.inf" | "-.Inf" | "-.INF" => return Err(NonFinite::NegInf),
         ".nan" | ".NaN" | ".NAN" => return Err(NonFinite::NaN),
-        _ if is_number(s) => Json::Number(s.to_string()),
-        _ => Json::String(s.to_string()),
+        _ => match number(s) {
+            Some(literal) => Json::Number(literal),
+            None => Json::String(s.to_string()),
+        },
     })
 }
 
-/// What go-yaml v2 reads as an int or a float: first character a digit, a sign or a
-/// dot, then (underscores removed) Go's `ParseInt(s, 0, 64)` / `ParseUint` syntax, a
-/// `0b` binary, or its YAML float pattern (a leading dot: Go's `ParseFloat`).
-fn is_number(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
+/// What go-yaml v2 reads as an int or a float, as Go's `json.Marshal` then writes it:
+/// first character a digit, a sign or a dot; then (underscores removed) Go's
+/// `ParseInt(s, 0, 64)` / `ParseUint` syntax, or its YAML float pattern (a leading dot:
+/// Go's `ParseFloat`).
+fn number(s: &str) -> Option<String> {
+    let first = s.chars().next()?;
     if first == '.' {
-        return go_parse_float(s);
+        if s.contains('_') || !yaml_style_float(s) {
+            return None;
+        }
+        return Some(go_json_float(s.parse().ok()?));
     }
     if !(first.is_ascii_digit() || first == '+' || first == '-') {
-        return false;
+        return None;
     }
     let plain: String = s.chars().filter(|&c| c != '_').collect();
-    let unsigned = plain
-        .strip_prefix('-')
-        .or_else(|| plain.strip_prefix('+'))
-        .unwrap_or(&plain);
-    go_base0_integer(unsigned)
-        || yaml_style_float(&plain)
-        || (plain
-            .strip_prefix("0b")
-            .or_else(|| plain.strip_prefix("-0b")))
-        .is_some_and(|b| !b.is_empty() && b.chars().all(|c| c == '0' || c == '1'))
+    if let Some(v) = go_parse_int(&plain) {
+        return Some(v.to_string());
+    }
+    if yaml_style_float(&plain) {
+        return Some(go_json_float(plain.parse().ok()?));
+    }
+    None
+}
+
+/// Go's `ParseInt(s, 0, 64)`, else `ParseUint(s, 0, 64)` (no sign there).
+fn go_parse_int(s: &str) -> Option<i128> {
+    let (negative, signed, unsigned) = match s.as_bytes().first()? {
+        b'-' => (true, true, &s[1..]),
+        b'+' => (false, true, &s[1..]),
+        _ => (false, false, s),
+    };
+    if !go_base0_integer(unsigned) {
+        return None;
+    }
+    let lower = unsigned.to_ascii_lowercase();
+    let (digits, radix) = if let Some(h) = lower.strip_prefix("0x") {
+        (h.to_string(), 16)
+    } else if let Some(o) = lower.strip_prefix("0o") {
+        (o.to_string(), 8)
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        (b.to_string(), 2)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (lower[1..].to_string(), 8)
+    } else {
+        (lower, 10)
+    };
+    let magnitude = u64::from_str_radix(&digits, radix).ok()? as i128;
+    let v = if negative { -magnitude } else { magnitude };
+    let fits = if signed {
+        (i64::MIN as i128..=i64::MAX as i128).contains(&v)
+    } else {
+        true
+    };
+    fits.then_some(v)
+}
+
+/// Go's `json.Marshal` of a float64: the shortest form, fixed below 1e21 and from
+/// 1e-6, else exponent form with a signed exponent (`1e+21`, `1.5e-7`).
+fn go_json_float(f: f64) -> String {
+    let abs = f.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        return format!("{f}");
+    }
+    let e = format!("{f:e}");
+    match e.split_once('e') {
+        Some((m, exp)) if !exp.starts_with('-') => format!("{m}e+{exp}"),
+        _ => e,
+    }
 }
 
 /// Go's base-0 integer syntax without the sign: 0x/0o/0b prefixes, a leading 0 for octal.
@@ -134,11 +181,6 @@ fn yaml_style_float(s: &str) -> bool {
         !e.is_empty() && digits(e)
     });
     mantissa_ok && exponent_ok
-}
-
-/// Go's `strconv.ParseFloat` on a string starting with a dot: `.5`, `.5e3`.
-fn go_parse_float(s: &str) -> bool {
-    !s.contains('_') && yaml_style_float(s)
 }
 
 fn is_str_tag(tag: &Option<Tag>) -> bool {
@@ -332,6 +374,18 @@ mod tests {
             ".x",
         ] {
             assert_eq!(one(s).kind(), "string", "{s}");
+        }
+        for (yaml, json) in [
+            ("0x1F", "31"),
+            ("017", "15"),
+            ("1_000", "1000"),
+            ("1e3", "1000"),
+            ("-0b11", "-3"),
+            (".5", "0.5"),
+            ("1e21", "1e+21"),
+            ("18446744073709551615", "18446744073709551615"),
+        ] {
+            assert_eq!(one(yaml), Json::Number(json.into()), "{yaml}");
         }
         for s in ["~", "null", "NULL", ""] {
             assert_eq!(one(s), Json::Null, "{s:?}");

@@ -415,6 +415,7 @@ fn transport_text(e: &ureq::Error, base: &str) -> String {
             .map_or_else(|| format!("{host}:{port}"), |a| a.to_string())
     };
     match e {
+        ureq::Error::Io(io) if name_not_found(io) => crate::error::go_no_such_host(&host),
         ureq::Error::Io(io) => match io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
             Some(tls) => tls_text(tls),
             None => match io.kind() {
@@ -429,7 +430,7 @@ fn transport_text(e: &ureq::Error, base: &str) -> String {
             format!("dial tcp {}: i/o timeout", dial_addr())
         }
         ureq::Error::Timeout(ureq::Timeout::Resolve) | ureq::Error::HostNotFound => {
-            format!("dial tcp: lookup {host}: no such host")
+            crate::error::go_no_such_host(&host)
         }
         ureq::Error::Timeout(_) => {
             "context deadline exceeded (Client.Timeout exceeded while awaiting headers)".into()
@@ -437,6 +438,15 @@ fn transport_text(e: &ureq::Error, base: &str) -> String {
         ureq::Error::Rustls(tls) => tls_text(tls),
         other => other.to_string(),
     }
+}
+
+/// The resolver's "no such name" (getaddrinfo's EAI_NONAME or EAI_NODATA). std only
+/// gives the resolver's message, so that is what is read.
+fn name_not_found(io: &std::io::Error) -> bool {
+    let text = io.to_string();
+    text.starts_with("failed to lookup address information")
+        && (text.contains("Name or service not known")
+            || text.contains("No address associated with hostname"))
 }
 
 /// Go's crypto/tls wording for the failures a client meets.

@@ -745,24 +745,10 @@ impl Served {
 
     /// One HTTP/1.0 request (so the body is never chunked): (status, body).
     pub fn request(&self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(T)).unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut resp = Vec::new();
-        s.read_to_end(&mut resp).unwrap();
-        let split = resp
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("an HTTP response");
-        let head = String::from_utf8_lossy(&resp[..split]).to_string();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, resp[split + 4..].to_vec())
+        let head = request_head(method, path, "HTTP/1.0", body.len());
+        let r = http_exchange(self.port, &head, body, T);
+        assert_ne!(r.status, 0, "{method} {path}: no HTTP answer: {r:?}");
+        (r.status, r.body)
     }
 
     /// A POST to cfssl's API: (status, envelope).

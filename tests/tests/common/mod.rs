@@ -542,26 +542,80 @@ pub fn wait_for_port(server: &mut ProcGuard, port: u16) {
     }
 }
 
+/// The head of a request as the tests write it: Host and Content-Length, and on
+/// HTTP/1.1 `Connection: close`, so that the server closes once it has answered (on
+/// HTTP/1.0 it does anyway, and the answer is never chunked).
+pub fn request_head(method: &str, path: &str, version: &str, body_len: usize) -> String {
+    let close = match version {
+        "HTTP/1.1" => "Connection: close\r\n",
+        _ => "",
+    };
+    format!(
+        "{method} {path} {version}\r\nHost: 127.0.0.1\r\n{close}Content-Length: {body_len}\r\n\r\n"
+    )
+}
+
+/// An answer read to the end of its connection.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// 0 when nothing that reads as a status line came back.
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn parse(raw: &[u8]) -> HttpResponse {
+        let (head, body) = match raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            Some(i) => (&raw[..i], &raw[i + 4..]),
+            None => (raw, &[][..]),
+        };
+        let head = String::from_utf8_lossy(head).into_owned();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        HttpResponse {
+            status,
+            head,
+            body: body.to_vec(),
+        }
+    }
+
+    /// The value of the first header called `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// One request to 127.0.0.1:`port` on a connection of its own. `head` goes out as
+/// written (a test may send malformed HTTP on purpose), then `body`, which the server
+/// may refuse and close on before reading it all: the answer tells. The answer is
+/// read until the server closes, each read waiting at most `timeout`.
+pub fn http_exchange(port: u16, head: &str, body: &[u8], timeout: Duration) -> HttpResponse {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(timeout)).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    HttpResponse::parse(&raw)
+}
+
 /// POST `body` to `path` on 127.0.0.1:`port`: the HTTP status and the body parsed as
 /// JSON. HTTP/1.0, so the answer is not chunked.
 pub fn post_json(port: u16, path: &str, body: &str) -> (u16, serde_json::Value) {
-    use std::io::Write;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
-    let mut raw = String::new();
-    let _ = s.read_to_string(&mut raw);
-    let (head, json) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let v = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {raw}"));
-    (status, v)
+    let head = request_head("POST", path, "HTTP/1.0", body.len());
+    let r = http_exchange(port, &head, body.as_bytes(), Duration::from_secs(60));
+    let v = serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {r:?}"));
+    (r.status, v)
 }
