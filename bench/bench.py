@@ -376,7 +376,7 @@ def main():
     if any(wanted(n) for n in server.ROWS):
         if not os.access(OURS_MIGRATE, os.X_OK):
             die("%s missing: run `make build`" % OURS_MIGRATE)
-        ctx = {"work": work, "wanted": wanted, "ours": OURS, "ours_json": OURS_JSON,
+        ctx = {"work": work, "wanted": wanted, "ours": OURS, "ours_json": OURS_JSON, "root": ROOT,
                "ref": ref, "migrate": OURS_MIGRATE, "ca_p256": os.path.join(inputs, "ca-ecdsa256"),
                "time_pair": lambda name, o, r: time_pair(out, name, o, r)}
         try:

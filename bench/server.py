@@ -27,7 +27,7 @@ ROUNDS = int(os.environ.get("BENCH_SERVE_ROUNDS", "3"))
 CONNECTIONS = 16
 WRK = shutil.which("wrk")
 # The rows, each selectable by a BENCH_ONLY prefix.
-ROWS = ("serve-sign", "serve-sign-sqlite", "serve-sign-pg", "ocspserve-db", "gencert-remote-8")
+ROWS = ("serve-sign", "serve-sign-ceiling", "serve-sign-sqlite", "serve-sign-pg", "ocspserve-db", "gencert-remote-8")
 
 
 class BenchError(Exception):
@@ -117,6 +117,26 @@ def expect_certificate(path, body):
             raise BenchError("sign on %s answered %d: %s" % (server.url(path), status,
                                                            answer[:300]))
     return ready
+
+
+def expect_ok(path, body):
+    """A readiness check for the ceiling server: one request must be answered 200."""
+    def ready(server):
+        status, answer = post_json(server.url(path), body)
+        if status != 200:
+            raise BenchError("%s answered %d: %s" % (server.url(path), status, answer[:300]))
+    return ready
+
+
+def build_ceiling(root):
+    """bench/ceiling's release binary (built here: it is outside the workspace)."""
+    cargo = shutil.which("cargo")
+    if not cargo:
+        raise BenchError("serve-sign-ceiling needs cargo to build bench/ceiling")
+    target = os.path.join(root, "target", "ceiling")
+    run([cargo, "build", "--release", "--quiet", "--manifest-path",
+         os.path.join(root, "bench", "ceiling", "Cargo.toml"), "--target-dir", target])
+    return os.path.join(target, "release", "sign-ceiling")
 
 
 def expect_ocsp(path, want):
@@ -392,6 +412,19 @@ def server_rows(ctx):
     if wanted("serve-sign"):
         load_row("serve-sign", "serve /sign, P-256, no db, %d conns" % CONNECTIONS,
                  sign_server(None), sign_path, script, rss=True, latency=("p50", "p99"))
+
+    # The machine's limit for the row above: a server that does only a /sign's
+    # unavoidable work (bench/ceiling), against the same cfssl. Its ratio is the most
+    # serve-sign-rps could reach on this machine.
+    if wanted("serve-sign-ceiling"):
+        ceiling = build_ceiling(ctx["root"])
+
+        def ceiling_start(side):
+            if side == "ours":
+                return Server([ceiling, "PORT"], expect_ok(sign_path, body))
+            return sign_server(None)(side)
+        load_row("serve-sign-ceiling", "least /sign work (bench/ceiling) vs cfssl serve",
+                 ceiling_start, sign_path, script)
 
     def counted(table_count):
         """After a db row: the database holds a row per answered request (at least)."""
