@@ -102,31 +102,45 @@ pub fn octet_string(bytes: &[u8]) -> Vec<u8> {
 /// The DER of a dotted OID such as `2.5.29.15`; `None` when it is not a valid OID.
 /// Arcs are Go `int`s, so they may exceed 32 bits (`1.2.4294967296`).
 pub fn oid(dotted: &str) -> Option<Vec<u8>> {
-    let arcs: Option<Vec<i64>> = dotted.split('.').map(|p| p.parse::<i64>().ok()).collect();
-    oid_from_arcs(&arcs?)
+    oid_from(dotted.split('.').map(|p| p.parse::<i64>().ok()))
+}
+
+pub fn oid_from_arcs(arcs: &[i64]) -> Option<Vec<u8>> {
+    oid_from(arcs.iter().map(|&a| Some(a)))
 }
 
 /// Go's `asn1` rules for an ObjectIdentifier: at least two arcs, none negative, the
-/// first at most 2 and, below 2, a second arc under 40.
-pub fn oid_from_arcs(arcs: &[i64]) -> Option<Vec<u8>> {
-    if arcs.len() < 2
-        || arcs.iter().any(|&a| a < 0)
-        || arcs[0] > 2
-        || (arcs[0] < 2 && arcs[1] >= 40)
-    {
+/// first at most 2 and, below 2, a second arc under 40. A `None` arc (one that did
+/// not parse) makes the whole OID invalid. Encoded as the arcs come, with no list of
+/// them in between: the server builds a dozen OIDs per certificate.
+pub fn oid_from(mut arcs: impl Iterator<Item = Option<i64>>) -> Option<Vec<u8>> {
+    let (a0, a1) = (arcs.next()??, arcs.next()??);
+    if a0 < 0 || a1 < 0 || a0 > 2 || (a0 < 2 && a1 >= 40) {
         return None;
     }
-    let first = (arcs[0] as u128) * 40 + arcs[1] as u128;
-    let mut body = Vec::with_capacity(2 * arcs.len());
-    for arc in std::iter::once(first).chain(arcs[2..].iter().map(|&a| a as u128)) {
-        // Base 128, most significant group first, all but the last with the top bit.
-        let groups = (u128::BITS - arc.leading_zeros()).div_ceil(7).max(1);
-        for g in (0..groups).rev() {
-            let bits = ((arc >> (7 * g)) & 0x7f) as u8;
-            body.push(if g > 0 { 0x80 | bits } else { bits });
-        }
+    // Room for the tag and a short-form length, patched in at the end.
+    let mut der = Vec::with_capacity(16);
+    der.extend_from_slice(&[OID, 0]);
+    push_base128(&mut der, a0 as u128 * 40 + a1 as u128);
+    for arc in arcs {
+        push_base128(&mut der, u128::try_from(arc?).ok()?);
     }
-    Some(tlv(OID, &body))
+    let len = der.len() - 2;
+    if len < 0x80 {
+        der[1] = len as u8;
+        Some(der)
+    } else {
+        Some(tlv(OID, &der[2..]))
+    }
+}
+
+/// Base 128, most significant group first, all but the last with the top bit.
+fn push_base128(out: &mut Vec<u8>, arc: u128) {
+    let groups = (u128::BITS - arc.leading_zeros()).div_ceil(7).max(1);
+    for g in (0..groups).rev() {
+        let bits = ((arc >> (7 * g)) & 0x7f) as u8;
+        out.push(if g > 0 { 0x80 | bits } else { bits });
+    }
 }
 
 /// A SET OF whose members are sorted by their encodings, as DER requires.
@@ -179,5 +193,12 @@ mod tests {
         assert!(oid("1.40").is_none());
         assert!(oid("3.1").is_none());
         assert!(oid_from_arcs(&[-1, 5]).is_none());
+        assert!(oid_from_arcs(&[1, 2, -3]).is_none());
+        assert!(oid("1.2.").is_none());
+        // Past 127 content bytes the length takes the long form.
+        let long = format!("1.2{}", ".4294967296".repeat(26));
+        let der = oid(&long).unwrap();
+        assert_eq!(&der[..3], &[6, 0x81, 1 + 5 * 26]);
+        assert_eq!(der.len(), 3 + 1 + 5 * 26);
     }
 }

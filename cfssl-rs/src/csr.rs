@@ -867,7 +867,9 @@ fn view_of(
             continue;
         };
         for ext in &req.extensions {
-            let oid_der = asn1::oid(&ext.oid.to_id_string()).unwrap_or_default();
+            // Arcs past an i64 (Go's int) make no OID, as they do in Go.
+            let arcs = ext.oid.iter().into_iter().flatten();
+            let oid_der = asn1::oid_from(arcs.map(|a| i64::try_from(a).ok())).unwrap_or_default();
             match ext.parsed_extension() {
                 ParsedExtension::SubjectAlternativeName(san) => {
                     hosts::go_readable(&san.general_names).map_err(|e| Error::coded(9003, e))?;

@@ -621,29 +621,35 @@ fn go_quote_rune(c: char) -> String {
 pub fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
-    // Runs of characters that need no escape are copied whole: the server writes
-    // whole PEM certificates through here, a character at a time cost more than the
-    // rest of the envelope.
+    // Runs of characters that need no escape are copied whole, found byte by byte
+    // (everything to escape starts with an ASCII byte or, for U+2028/U+2029, 0xE2):
+    // the server writes whole PEM certificates through here.
+    let bytes = s.as_bytes();
     let mut plain = 0;
-    for (i, c) in s.char_indices() {
-        let escaped = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => None,
-            c if (c as u32) < 0x20 => None,
-            _ => continue,
+    let mut i = 0;
+    while i < bytes.len() {
+        let (escaped, width) = match bytes[i] {
+            b'"' => ("\\\"", 1),
+            b'\\' => ("\\\\", 1),
+            b'\n' => ("\\n", 1),
+            b'\r' => ("\\r", 1),
+            b'\t' => ("\\t", 1),
+            b'<' | b'>' | b'&' | 0..=0x1f => ("", 1),
+            0xe2 if bytes[i + 1] == 0x80 && matches!(bytes[i + 2], 0xa8 | 0xa9) => ("", 3),
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&s[plain..i]);
-        plain = i + c.len_utf8();
-        match escaped {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
+        if escaped.is_empty() {
+            let c = s[i..].chars().next().unwrap_or_default();
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push_str(escaped);
         }
+        i += width;
+        plain = i;
     }
     out.push_str(&s[plain..]);
     out.push('"');
@@ -894,6 +900,10 @@ mod tests {
         s.clear();
         write_string(&mut s, "-----BEGIN X-----\r\n\tAé\u{2029}z");
         assert_eq!(s, r#""-----BEGIN X-----\r\n\tAé\u2029z""#);
+        // Other characters led by 0xE2 stay as they are, also at the very end.
+        s.clear();
+        write_string(&mut s, "\u{2027}€\u{202a}\u{2028}");
+        assert_eq!(s, "\"\u{2027}€\u{202a}\\u2028\"");
         assert_eq!(
             string_map_line(&[("key", "k"), ("cert", "c")]),
             "{\"cert\":\"c\",\"key\":\"k\"}\n"

@@ -353,9 +353,11 @@ fn certificate_policies(policies: &[CertificatePolicy]) -> Vec<u8> {
 
 /// cfssl's serial: 20 random bytes with the top bit cleared, so always positive.
 pub fn random_serial() -> Vec<u8> {
-    use rand::RngCore;
     let mut b = vec![0u8; 20];
-    rand::rngs::OsRng.fill_bytes(&mut b);
+    // aws-lc's DRBG (seeded from the OS, reseeded by aws-lc) rather than a
+    // getrandom(2) call per certificate: a signing server makes thousands a second.
+    // (It panics where OsRng did: on a failure aws-lc itself treats as fatal.)
+    aws_lc_rs::rand::fill(&mut b).expect("the system's random number generator");
     b[0] &= 0x7f;
     b
 }
