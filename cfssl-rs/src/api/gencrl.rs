@@ -29,14 +29,19 @@ fn decode(body: &[u8]) -> (CrlRequest, Option<String>) {
     let mut te = TypeErrors::default();
     for (k, val) in te.struct_fields(&v, "gencrl.jsonCRLRequest") {
         let is = |name: &str| go_equal_fold(k, name);
-        if is("certificate") {
-            req.certificate = te.string(val, ST, "certificate").unwrap_or_default();
-        } else if is("serialNumber") {
+        if is("serialNumber") {
             req.serials = te.strings(val, ST, "serialNumber").unwrap_or_default();
-        } else if is("issuingKey") {
-            req.key = te.string(val, ST, "issuingKey").unwrap_or_default();
-        } else if is("expireTime") {
-            req.expiry = te.string(val, ST, "expireTime").unwrap_or_default();
+            continue;
+        }
+        // `null`, or a value of the wrong type, leaves a string field as it was.
+        let (slot, name) = match () {
+            _ if is("certificate") => (&mut req.certificate, "certificate"),
+            _ if is("issuingKey") => (&mut req.key, "issuingKey"),
+            _ if is("expireTime") => (&mut req.expiry, "expireTime"),
+            _ => continue,
+        };
+        if let Some(s) = te.string(val, ST, name) {
+            *slot = s;
         }
     }
     (req, te.into_result().err())
@@ -76,4 +81,25 @@ pub fn process(_: &App, req: &Request) -> Result<Reply, ApiError> {
     Ok(Reply::new(Value::string(
         base64::engine::general_purpose::STANDARD.encode(list.to_der()),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_decode_as_go_does() {
+        let (r, e) = decode(br#"{"Certificate":"c","certificate":5,"issuingKey":"k","issuingKey":null,"expireTime":"60","serialNumber":["1","2"]}"#);
+        assert_eq!((r.certificate.as_str(), r.key.as_str()), ("c", "k"));
+        assert_eq!(
+            (r.expiry.as_str(), r.serials),
+            ("60", vec!["1".to_string(), "2".to_string()])
+        );
+        assert_eq!(
+            e.as_deref(),
+            Some("json: cannot unmarshal number into Go struct field jsonCRLRequest.certificate of type string")
+        );
+        assert_eq!(decode(b"null").1, None);
+        assert!(decode(b"[]").1.is_some());
+    }
 }
