@@ -403,12 +403,34 @@ mod tests {
         assert!(!p.contains('\r') && p.ends_with("-----\n"));
     }
 
-    /// A fresh directory per test: tests run in parallel in one process.
-    fn scratch(name: &str) -> PathBuf {
+    /// A fresh directory per test (tests run in parallel in one process), removed
+    /// when the test ends.
+    struct Scratch(PathBuf);
+
+    impl std::ops::Deref for Scratch {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl AsRef<Path> for Scratch {
+        fn as_ref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch(name: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!("cfssl-output-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
-        dir
+        Scratch(dir)
     }
 
     fn mode_of(p: &Path) -> u32 {
