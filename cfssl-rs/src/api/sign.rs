@@ -36,14 +36,15 @@ pub fn decode(v: &Value) -> Result<JsonSignRequest, String> {
         let is = |name: &str| crate::gojson::go_equal_fold(k, name);
         let r = &mut out.sign;
         if is("hostname") {
-            hostname = te.string(val, ST, "hostname").unwrap_or_default();
+            set(&mut hostname, te.string(val, ST, "hostname"));
         } else if is("hosts") {
             r.hosts = te.strings(val, ST, "hosts");
         } else if is("certificate_request") {
-            r.request = te
-                .string(val, ST, "certificate_request")
-                .unwrap_or_default()
-                .into_bytes();
+            set(
+                &mut r.request,
+                te.string(val, ST, "certificate_request")
+                    .map(String::into_bytes),
+            );
         } else if is("subject") {
             r.subject = match val {
                 Value::Null => None,
@@ -56,21 +57,30 @@ pub fn decode(v: &Value) -> Result<JsonSignRequest, String> {
                 }
             };
         } else if is("profile") {
-            r.profile = te.string(val, ST, "profile").unwrap_or_default();
+            set(&mut r.profile, te.string(val, ST, "profile"));
         } else if is("label") {
-            r.label = te.string(val, ST, "label").unwrap_or_default();
+            set(&mut r.label, te.string(val, ST, "label"));
         } else if is("serial") {
             if !matches!(val, Value::Number(_) | Value::Null) {
                 te.record(val, ST, "serial", "big.Int");
             }
         } else if is("bundle") {
-            out.bundle = te.bool(val, ST, "bundle").unwrap_or_default();
+            set(&mut out.bundle, te.bool(val, ST, "bundle"));
         }
     }
     if !hostname.is_empty() {
         out.sign.hosts = Some(hostname.split(',').map(String::from).collect());
     }
     te.into_result().map(|()| out)
+}
+
+/// Go's json leaves a plain field as it was for a `null` (or a value of the wrong
+/// type, which is recorded as an error), so a repeated key's `null` keeps the value
+/// before it.
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *field = v;
+    }
 }
 
 /// The part `sign` and `authsign` share once the request is decoded (and, for
@@ -111,4 +121,37 @@ pub fn process(app: &App, req: &Request) -> Result<Reply, ApiError> {
     sign_and_reply(app, &sign_req, req.now, |e| {
         log::warning(&format!("failed to sign request: {e}"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(json: &str) -> Result<JsonSignRequest, String> {
+        decode(&crate::gojson::parse(json.as_bytes()).expect("test JSON"))
+    }
+
+    #[test]
+    fn a_null_leaves_a_field_as_go_does() {
+        let r = decoded(
+            r#"{"certificate_request":"csr","profile":"p","label":"l","bundle":true,
+                "hostname":"a.example,b.example",
+                "CERTIFICATE_REQUEST":null,"profile":null,"label":null,"bundle":null,
+                "hostname":null}"#,
+        )
+        .unwrap();
+        assert_eq!(r.sign.request, b"csr");
+        assert_eq!((r.sign.profile.as_str(), r.sign.label.as_str()), ("p", "l"));
+        assert!(r.bundle);
+        assert_eq!(
+            r.sign.hosts,
+            Some(vec!["a.example".to_string(), "b.example".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_is_an_error_naming_the_field() {
+        let e = decoded(r#"{"certificate_request":"csr","profile":7}"#).unwrap_err();
+        assert!(e.contains("profile") && e.contains("string"), "{e}");
+    }
 }
