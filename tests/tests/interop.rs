@@ -228,6 +228,19 @@ impl Server {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The log once `done` holds for it (or as it is after 10 s): a server writes its
+    /// lines from a queue, a moment after it answers.
+    fn log_once(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if done(&log) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The server is still serving after everything the test sent it.
     fn assert_alive(&mut self) {
         assert!(self.guard.is_running(), "server died: {}", self.log());
@@ -635,12 +648,9 @@ fn bare_ip_remote_signs_through_our_server() {
 
     let out = tree.run_opt(&ours, &["sign", "-remote", &closed, "leaf.csr"], true);
     assert_bad_url(&out, &closed, "with the opt-in, a closed IP:port");
-    let log = server.log();
-    assert_eq!(
-        log.matches("\"POST /api/v1/cfssl/sign\" 200").count(),
-        4,
-        "four signatures reached the server: {log}"
-    );
+    let signed = |log: &str| log.matches("\"POST /api/v1/cfssl/sign\" 200").count();
+    let log = server.log_once(|log| signed(log) >= 4);
+    assert_eq!(signed(&log), 4, "four signatures reached the server: {log}");
     server.assert_alive();
 }
 
